@@ -1,0 +1,1 @@
+"""Append-only, hash-chained audit log and the content-addressed evidence store."""

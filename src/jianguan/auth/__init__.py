@@ -1,0 +1,1 @@
+"""Users, roles, data scopes, sessions, API tokens, OIDC sign-in."""

@@ -1,0 +1,86 @@
+"""The ``jianguan`` command. Each package's ``cli.py`` adds its commands via ``register(app)``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from jianguan import registry
+
+app = typer.Typer(
+    name="jianguan",
+    help="jianguan 监管 — online supervision platform (互联网+监管).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for every command that prints data (``--json``)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database schema (Alembic) and load reference data. Safe to re-run."""
+    from jianguan import migrate
+    from jianguan.config import get_settings
+    from jianguan.db import session_scope
+
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade()
+    loaded: dict[str, Any] = {}
+    with session_scope() as db:
+        for module in registry.modules("seed"):
+            loaded[module.__name__.split(".")[1]] = module.load(db)
+    result = {"database": settings.sqlalchemy_url.split("@")[-1], "heads": migrate.current_heads(), "seeded": loaded}
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"[green]✓[/] database ready: {result['database']} (schema {', '.join(result['heads'])})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default JIANGUAN_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default JIANGUAN_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Web processes (stateless; share one database).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code change (development).")] = False,
+) -> None:
+    """Serve the web pages and the API."""
+    import uvicorn
+
+    from jianguan.config import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "jianguan.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+def _register_packages() -> None:
+    for module in registry.modules("cli"):
+        module.register(app)
+
+
+_register_packages()
+
+
+def main() -> None:
+    app()

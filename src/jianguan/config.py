@@ -1,0 +1,91 @@
+"""Settings, read once from the environment (prefix ``JIANGUAN_``).
+
+Every setting is documented in docs/operations.md; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIANGUAN_", env_file=None, extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    home: Path = Field(default=Path("./var"), description="Data folder: SQLite file, evidence, logs.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under home.")
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+
+    # Security
+    session_max_age_seconds: int = 8 * 3600
+    session_cookie_secure: bool = False
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+    field_cipher: Literal["aes-gcm", "sm4"] = "aes-gcm"
+    field_keys: str = Field(
+        default="",
+        description="Comma-separated 'key_id:base64(32 bytes)'; the first encrypts, all decrypt.",
+    )
+    lookup_key: str = Field(default="", description="base64 key for the keyed lookup hashes.")
+
+    # Evidence
+    evidence_max_bytes: int = 50 * 1024 * 1024
+    evidence_types: str = "image/jpeg,image/png,image/webp,application/pdf,video/mp4,audio/mpeg,text/plain"
+
+    # OIDC sign-in (a government identity platform); disabled when issuer is empty.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid profile"
+    oidc_label: str = "统一身份认证"
+
+    # Worker
+    worker_overdue_cron: str = "*/15 * * * *"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key in ("", DEFAULT_SECRET_KEY):
+            raise ValueError(
+                "JIANGUAN_SECRET_KEY must be set to a long random value in production "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.env == "production" and not self.field_keys:
+            raise ValueError("JIANGUAN_FIELD_KEYS must be set in production (see docs/operations.md)")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'jianguan.db').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.sqlalchemy_url.startswith("postgresql")
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks: errors, i18n, working days, the workflow engine, crypto, jobs."""
