@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     for module in registry.modules("pages"):
         app.include_router(module.router)
+    from jianguan.auth import oidc
+
+    app.include_router(oidc.router)
 
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

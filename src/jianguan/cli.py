@@ -29,9 +29,7 @@ def print_json(data: Any) -> None:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-@app.command()
-def init(as_json: JsonOpt = False) -> None:
-    """Create or upgrade the database schema (Alembic) and load reference data. Safe to re-run."""
+def _init() -> dict[str, Any]:
     from jianguan import migrate
     from jianguan.config import get_settings
     from jianguan.db import session_scope
@@ -43,7 +41,13 @@ def init(as_json: JsonOpt = False) -> None:
     with session_scope() as db:
         for module in registry.modules("seed"):
             loaded[module.__name__.split(".")[1]] = module.load(db)
-    result = {"database": settings.sqlalchemy_url.split("@")[-1], "heads": migrate.current_heads(), "seeded": loaded}
+    return {"database": settings.sqlalchemy_url.split("@")[-1], "heads": migrate.current_heads(), "seeded": loaded}
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database schema (Alembic) and load reference data. Safe to re-run."""
+    result = _init()
     if as_json:
         print_json(result)
     else:
@@ -72,6 +76,37 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set up the database, load demo data (safe to repeat) and serve it with the demo logins."""
+    from jianguan.config import get_settings
+    from jianguan.db import session_scope
+
+    _init()
+    loaded: dict[str, Any] = {}
+    with session_scope() as db:
+        for module in registry.modules("demo"):
+            loaded[module.__name__.split(".")[1]] = module.load(db)
+    settings = get_settings()
+    logins = [row for module in registry.modules("demo") if hasattr(module, "logins") for row in module.logins()]
+    if as_json:
+        print_json({"url": settings.base_url, "loaded": loaded,
+                    "logins": [{"username": u, "password": p, "who": w} for u, p, w in logins]})
+    else:
+        from rich.table import Table
+
+        table = Table("用户名 username", "密码 password", "身份 who", title="演示账号 demo logins")
+        for username, password, who in logins:
+            table.add_row(username, password, who)
+        console.print(table)
+        console.print(f"\n[bold green]jianguan 监管[/] → [bold]{settings.base_url}[/]  (Ctrl+C to stop)\n")
+    if serve_after:
+        serve(host=None, port=None, workers=1, reload=False)
 
 
 def _register_packages() -> None:

@@ -17,7 +17,15 @@ from jianguan.auth.passwords import DUMMY_HASH, check_policy, hash_password, nee
 from jianguan.auth.scope import ensure_visible, visible
 from jianguan.config import get_settings
 from jianguan.core.crypto import lookup_hash
-from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from jianguan.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    check_version,
+)
 from jianguan.core.i18n import N_
 from jianguan.db import utcnow
 from jianguan.officers.models import Agency
@@ -241,3 +249,68 @@ def find_by_id_number(db: Session, *, id_number: str, actor: User) -> User | Non
     return db.scalar(
         select(User).where(User.id_number_hash == lookup_hash(id_number), visible(User, actor))
     )
+
+
+def update_user(
+    db: Session,
+    *,
+    user_id: int,
+    version: int | None,
+    actor: User,
+    display_name: str | None = None,
+    roles: Sequence[str] | None = None,
+    data_scope: str | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Edit an account; the version the editor read must still be current (else 409)."""
+    require_role(actor, Role.agency_admin)
+    user = get_user(db, user_id=user_id, actor=actor)
+    if not actor.is_system_admin and user.agency_id != actor.agency_id:
+        raise Forbidden()
+    check_version(user, version)
+    changes: dict[str, object] = {}
+    if display_name is not None:
+        if not display_name.strip():
+            raise Invalid("display_name", N_("Name is required."))
+        user.display_name = changes["display_name"] = display_name.strip()
+    if roles is not None:
+        new_roles = _validate_roles(roles)
+        if Role.system_admin in new_roles and not actor.is_system_admin:
+            raise Forbidden(N_("Only a system admin can grant this scope or role."))
+        user.roles = new_roles
+        changes["roles"] = new_roles
+    if data_scope is not None:
+        if data_scope not in {s.value for s in DataScope}:
+            raise Invalid("data_scope", N_("Data scope must be agency, region or all."))
+        if data_scope == DataScope.all.value and not actor.is_system_admin:
+            raise Forbidden(N_("Only a system admin can grant this scope or role."))
+        user.data_scope = changes["data_scope"] = data_scope
+    if is_active is not None:
+        user.is_active = changes["is_active"] = is_active
+        if not is_active:
+            user.session_epoch += 1
+    db.flush()  # the UPDATE … WHERE version = n happens here: a concurrent edit raises StaleDataError
+    audit.record(db, actor=actor, action="user.update", object_type="user", object_id=user.id,
+                 payload=changes, detail={k: v for k, v in changes.items()})
+    return user
+
+
+EXPORT_COLUMNS = ("id", "username", "display_name", "roles", "agency", "region_code", "data_scope", "is_active")
+
+
+def export_users(db: Session, *, actor: User) -> tuple[list[str], list[list[str]]]:
+    """Scoped export of accounts (no restricted fields); the export itself is audited."""
+    require_role(actor, Role.agency_admin, Role.leader)
+    rows = db.scalars(select(User).where(visible(User, actor)).order_by(User.id)).all()
+    data = [
+        [str(u.id), u.username, u.display_name, ";".join(u.roles), u.agency.name if u.agency else "",
+         u.region_code or "", u.data_scope, "1" if u.is_active else "0"]
+        for u in rows
+    ]
+    audit.record_export(db, actor=actor, what="users", filters={"scope": actor.data_scope},
+                        row_count=len(data), fmt="csv")
+    return list(EXPORT_COLUMNS), data
+
+
+def list_api_tokens(db: Session, *, user: User) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all())
