@@ -66,7 +66,8 @@ def main() -> None:
             sys.exit(f"login failed: {login.status_code}")
         home = measure(lambda: client.get("/"), args.n)
     b50 = statistics.median(baseline)
-    print(f"python {sys.version.split()[0]}, n={args.n}, database={os.environ.get('JIANGUAN_DATABASE_URL') or 'sqlite'}")
+    database = os.environ.get("JIANGUAN_DATABASE_URL") or "sqlite"
+    print(f"python {sys.version.split()[0]}, n={args.n}, database={database}")
     print(summary("baseline: bare FastAPI /ping", baseline, None))
     print(summary("/api/v1/health (SELECT 1)", health, b50))
     print(summary("/ signed-in home page render", home, b50))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:54:40.409222
+Create Date: 2026-11-23 20:20:26.895603
 """
 
 from collections.abc import Sequence
@@ -73,6 +73,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_object_type"), ["object_type"], unique=False)
 
     op.create_table(
+        "calendar_overrides",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("is_working_day", sa.Boolean(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_overrides")),
+        sa.UniqueConstraint("day", name=op.f("uq_calendar_overrides_day")),
+    )
+    op.create_table(
+        "calendar_years",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_years")),
+        sa.UniqueConstraint("year", name=op.f("uq_calendar_years_year")),
+    )
+    op.create_table(
+        "job_runs",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("host", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
+    )
+    with op.batch_alter_table("job_runs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_job_runs_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_job_runs_started_at"), ["started_at"], unique=False)
+
+    op.create_table(
         "login_attempts",
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=True),
@@ -120,6 +157,47 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_region_code"), ["region_code"], unique=False)
 
     op.create_table(
+        "account_requests",
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=100), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("requested_roles", sa.JSON(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("phone", sa.Text(), nullable=True),
+        sa.Column("decision_comment", sa.Text(), nullable=False),
+        sa.Column("created_user_id", sa.Integer(), nullable=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("submitted_ip", sa.String(length=64), nullable=True),
+        sa.Column("workflow", sa.String(length=60), nullable=False),
+        sa.Column("state", sa.String(length=40), nullable=False),
+        sa.Column("state_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("due_unconfirmed", sa.Boolean(), nullable=False),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_account_requests_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_user_id"], ["users.id"], name=op.f("fk_account_requests_created_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_requests")),
+    )
+    with op.batch_alter_table("account_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_account_requests_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_due_date"), ["due_date"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_region_code"), ["region_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_submitted_ip"), ["submitted_ip"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_username"), ["username"], unique=False)
+        batch_op.create_index(batch_op.f("ix_account_requests_workflow"), ["workflow"], unique=False)
+
+    op.create_table(
         "api_tokens",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -137,15 +215,121 @@ def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "evidence_files",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("uploaded_by_name", sa.String(length=100), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column("region_code", sa.String(length=6), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("audit_entry_id", sa.Integer(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_evidence_files_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"], ["users.id"], name=op.f("fk_evidence_files_uploaded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_files")),
+    )
+    with op.batch_alter_table("evidence_files", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_evidence_files_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_evidence_files_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_evidence_files_region_code"), ["region_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_evidence_files_sha256"), ["sha256"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_evidence_files_uploaded_by_id"), ["uploaded_by_id"], unique=False
+        )
+
+    op.create_table(
+        "notifications",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=60), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("link", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notifications_kind"), ["kind"], unique=False)
+        batch_op.create_index("ix_notifications_user_unread", ["user_id", "read_at"], unique=False)
+
+    op.create_table(
+        "workflow_events",
+        sa.Column("workflow", sa.String(length=60), nullable=False),
+        sa.Column("record_type", sa.String(length=60), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("from_state", sa.String(length=60), nullable=True),
+        sa.Column("to_state", sa.String(length=60), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=100), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("payload_hash", sa.String(length=64), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_workflow_events_actor_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_workflow_events")),
+    )
+    with op.batch_alter_table("workflow_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_workflow_events_at"), ["at"], unique=False)
+        batch_op.create_index("ix_workflow_events_record", ["record_type", "record_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_workflow_events_workflow"), ["workflow"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("workflow_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_workflow_events_workflow"))
+        batch_op.drop_index("ix_workflow_events_record")
+        batch_op.drop_index(batch_op.f("ix_workflow_events_at"))
+
+    op.drop_table("workflow_events")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_unread")
+        batch_op.drop_index(batch_op.f("ix_notifications_kind"))
+        batch_op.drop_index(batch_op.f("ix_notifications_created_at"))
+
+    op.drop_table("notifications")
+    with op.batch_alter_table("evidence_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evidence_files_uploaded_by_id"))
+        batch_op.drop_index(batch_op.f("ix_evidence_files_sha256"))
+        batch_op.drop_index(batch_op.f("ix_evidence_files_region_code"))
+        batch_op.drop_index(batch_op.f("ix_evidence_files_created_at"))
+        batch_op.drop_index(batch_op.f("ix_evidence_files_agency_id"))
+
+    op.drop_table("evidence_files")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
 
     op.drop_table("api_tokens")
+    with op.batch_alter_table("account_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_account_requests_workflow"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_username"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_submitted_ip"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_state"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_region_code"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_due_date"))
+        batch_op.drop_index(batch_op.f("ix_account_requests_agency_id"))
+
+    op.drop_table("account_requests")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_region_code"))
         batch_op.drop_index(batch_op.f("ix_users_phone_hash"))
@@ -158,6 +342,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_attempts_at"))
 
     op.drop_table("login_attempts")
+    with op.batch_alter_table("job_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_job_runs_started_at"))
+        batch_op.drop_index(batch_op.f("ix_job_runs_name"))
+
+    op.drop_table("job_runs")
+    op.drop_table("calendar_years")
+    op.drop_table("calendar_overrides")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_object_type"))
         batch_op.drop_index(batch_op.f("ix_audit_log_object_id"))

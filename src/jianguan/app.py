@@ -15,8 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from jianguan import registry
 from jianguan.config import Settings, get_settings
-from jianguan.core.errors import Conflict, DomainError
-from jianguan.core.i18n import gettext, pick_locale
+from jianguan.core.errors import Conflict, DomainError, Invalid
+from jianguan.core.i18n import N_, gettext, pick_locale
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
@@ -28,7 +28,9 @@ def _wants_json(request: Request) -> bool:
 def _error_response(request: Request, error: DomainError) -> Response:
     locale = getattr(request.state, "locale", "zh_CN")
     if _wants_json(request):
-        headers = {"Retry-After": str(error.details.get("retry_after", 60))} if error.http_status == 429 and isinstance(error.details, dict) else None
+        headers = None
+        if error.http_status == 429 and isinstance(error.details, dict):
+            headers = {"Retry-After": str(error.details.get("retry_after", 60))}
         return JSONResponse({"error": error.to_dict(locale)}, status_code=error.http_status, headers=headers)
     from jianguan.web.render import render_error
 
@@ -85,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         locale = getattr(request.state, "locale", "zh_CN")
         details = _validation_details(exc, locale)
         fields = ", ".join(d["field"] for d in details)
+        if not _wants_json(request):
+            error = Invalid(details[0]["field"] if details else "body", N_("Invalid input: {fields}"), fields=fields)
+            return _error_response(request, error)
         message = gettext("Invalid input: {fields}", locale, fields=fields)
         body = {"error": {"code": "invalid", "message": message, "details": details}}
         return JSONResponse(body, status_code=422)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -51,14 +51,16 @@ def create(
             user = service.create_user(db, username=username, display_name=name, password=password,
                                        roles=[r.value for r in role], agency_id=agency_id, region_code=region,
                                        data_scope=scope, actor=None)
-            result = {"id": user.id, "username": user.username, "roles": user.roles, "data_scope": user.data_scope}
+            result: dict[str, Any] = {"id": user.id, "username": user.username, "roles": user.roles,
+                                      "data_scope": user.data_scope}
     except DomainError as error:
         _fail(error)
         return
     if as_json:
         print_json(result)
     else:
-        console.print(f"[green]✓[/] created {result['username']} (id {result['id']}, roles {', '.join(result['roles'])})")
+        roles = ", ".join(result["roles"])
+        console.print(f"[green]✓[/] created {result['username']} (id {result['id']}, roles {roles})")
 
 
 @users.command("list")
@@ -77,7 +79,9 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("id", "username", "name", "roles", "agency", "scope", "active")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["username"]), str(r["name"]), ",".join(r["roles"]),  # type: ignore[arg-type]
+        roles = r["roles"]
+        assert isinstance(roles, list)
+        table.add_row(str(r["id"]), str(r["username"]), str(r["name"]), ",".join(roles),
                       str(r["agency"] or ""), str(r["scope"]), "✓" if r["active"] else "✗")
     console.print(table)
 

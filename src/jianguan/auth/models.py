@@ -97,7 +97,11 @@ class LoginAttempt(IdMixin, Base):
 
 
 class AccountRequest(WorkflowMixin, Record, Base):
-    """Someone asks for an account at an agency; that agency's admin approves or rejects it."""
+    """Someone asks for an account at an agency; that agency's admin approves or rejects it.
+
+    The loop is declared in auth/workflow.py; the requester, who has no account, follows and
+    amends the request with the token handed out once at submission (only its hash is kept).
+    """
 
     __tablename__ = "account_requests"
 
@@ -111,5 +115,7 @@ class AccountRequest(WorkflowMixin, Record, Base):
     phone: Mapped[str | None] = mapped_column(EncryptedString())
     decision_comment: Mapped[str] = mapped_column(Text, default="")
     created_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), default="")
+    submitted_ip: Mapped[str | None] = mapped_column(String(64), index=True)
 
     agency: Mapped[Agency] = relationship()

@@ -21,7 +21,7 @@ def health(db: SessionDep, response: Response) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         db.execute(text("SELECT 1"))
-        database = {"status": "ok", "backend": db.get_bind().dialect.name}
+        database: dict[str, Any] = {"status": "ok", "backend": db.get_bind().dialect.name}
     except Exception as exc:  # report, don't raise: this endpoint is for diagnosing outages
         database = {"status": "error", "error": type(exc).__name__}
         response.status_code = 503

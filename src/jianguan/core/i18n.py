@@ -19,7 +19,7 @@ LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark, don't translate"
+def N_(message: str) -> str:
     return message
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jianguan.db import Base, IdMixin, TimestampMixin, utcnow
@@ -34,14 +34,18 @@ class WorkflowEvent(IdMixin, Base):
     """One row per transition of any closed loop (inspections, cases, complaints, requests …)."""
 
     __tablename__ = "workflow_events"
+    __table_args__ = (Index("ix_workflow_events_record", "record_type", "record_id"),)
 
     workflow: Mapped[str] = mapped_column(String(60), index=True)
-    record_type: Mapped[str] = mapped_column(String(60))
-    record_id: Mapped[int] = mapped_column(index=True)
-    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(60))  # the record's table name
+    record_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(60))  # a transition, "start" or "escalate"
     from_state: Mapped[str | None] = mapped_column(String(60))
     to_state: Mapped[str] = mapped_column(String(60))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Username, or "public" / "system" when no one was signed in (a requester, the overdue scan).
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     payload_hash: Mapped[str] = mapped_column(String(64), default="")
+    due_date: Mapped[dt.date | None] = mapped_column(Date)  # the deadline set by this step

@@ -15,6 +15,19 @@ from jianguan.core.errors import Forbidden, Invalid, NotFound, check_version
 from jianguan.core.i18n import N_
 from jianguan.officers.models import Agency
 
+# Enforcement domains (执法领域). Codes are stored; labels are message ids. The registries issue
+# turns this into a value domain managed as data.
+DOMAIN_LABELS = {
+    "market": N_("Market supervision"),
+    "food": N_("Food safety"),
+    "special_equipment": N_("Special equipment"),
+    "ecology": N_("Ecology and environment"),
+    "transport": N_("Transport"),
+    "emergency": N_("Emergency management"),
+    "urban": N_("Urban management"),
+    "inspection": N_("Policy implementation supervision"),
+}
+
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
 REGION_RE = re.compile(r"^\d{6}$")
 

@@ -1,0 +1,1 @@
+"""The web shell: layout, navigation, rendering, shared templates and static assets."""

@@ -1,0 +1,3 @@
+from tests.auth.conftest import client, districts
+
+__all__ = ["client", "districts"]
