@@ -53,6 +53,41 @@ def load(db: Session) -> dict[str, Any]:
         service.create_user(db, username=username, display_name=name, password=DEMO_PASSWORD, roles=roles,
                             agency_id=by_code[code].id, data_scope=scope, actor=None)
         created["users"] += 1
+    created["account_requests"] = _load_requests(db, by_code)
+    return created
+
+
+REQUESTS = [
+    # username, name, agency code, roles, reason, days ago submitted
+    ("xihu_newcomer", "刘洋", "330106-SJ", ["officer"], "新入职执法人员，已取得执法证，申请开通执法账号。", 0),
+    ("xihu_transfer", "黄磊", "330106-SJ", ["officer"], "由滨江区局调入，申请开通西湖区局执法账号。", 14),
+]
+
+
+def _load_requests(db: Session, by_code: dict[str, Agency]) -> int:
+    """Two pending account requests for 西湖区: one new, one overdue (escalated by the scan)."""
+    import datetime as dt
+
+    from jianguan.auth.account_requests import submit_request
+    from jianguan.auth.models import AccountRequest
+    from jianguan.core import workflow
+    from jianguan.core.workdays import WorkCalendar, today_shanghai
+
+    existing = set(db.scalars(select(AccountRequest.username)))
+    created = 0
+    calendar = WorkCalendar.from_db(db)
+    for username, name, code, roles, reason, days_ago in REQUESTS:
+        if username in existing or username in set(db.scalars(select(User.username))):
+            continue
+        request, _ = submit_request(db, agency_id=by_code[code].id, username=username, display_name=name,
+                                    password=DEMO_PASSWORD, requested_roles=roles, reason=reason)
+        if days_ago:
+            # As if filed two weeks ago: the review deadline has passed, so the scan escalates it.
+            filed = today_shanghai() - dt.timedelta(days=days_ago)
+            request.due_date = calendar.add_working_days(filed, 3).date
+        created += 1
+    db.flush()
+    workflow.scan_overdue(db)
     return created
 
 

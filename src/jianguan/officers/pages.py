@@ -25,11 +25,12 @@ PAGE_SIZE = 50
 @router.get("/officers", response_class=HTMLResponse)
 def officers_home(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
     agencies = service.list_agencies(db, actor=user)
-    counts = dict(
-        db.execute(
+    counts: dict[int | None, int] = {
+        agency_id: n
+        for agency_id, n in db.execute(
             select(User.agency_id, func.count()).where(visible(User, user)).group_by(User.agency_id)
-        ).tuples().all()
-    )
+        )
+    }
     depth_of = {a.id: a.path.count("/") - 2 for a in agencies}
     base = min(depth_of.values(), default=0)
     rows = [{"agency": a, "depth": depth_of[a.id] - base, "users": counts.get(a.id, 0)} for a in agencies]
