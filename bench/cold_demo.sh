@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Cold `make demo` on a fresh clone: environment, assets, migrations, demo data, up to serving.
 # Run from the repository: bench/cold_demo.sh. Prints wall seconds until /api/v1/health answers.
+# COLD_CACHES=1 also empties the uv and npm download caches (everything fetched from the registries).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/jg-cold.XXXXXX)
 git clone -q "$src" "$work/jianguan"
 cd "$work/jianguan"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [ "${COLD_CACHES:-0}" = 1 ]; then export UV_CACHE_DIR="$work/uv-cache" npm_config_cache="$work/npm-cache"; fi
 start=$(date +%s.%N)
 JIANGUAN_PORT=$port JIANGUAN_BASE_URL="http://127.0.0.1:$port" setsid make demo >"$work/demo.log" 2>&1 &
 pid=$!
