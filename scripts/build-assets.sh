@@ -15,4 +15,6 @@ cp node_modules/echarts/dist/echarts.min.js "$vendor/"
 cp node_modules/signature_pad/dist/signature_pad.umd.min.js "$vendor/"
 mkdir -p "$vendor/leaflet" && cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
   node_modules/leaflet/dist/images "$vendor/leaflet/"
+mkdir -p "$vendor/swagger-ui" && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+  node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/favicon-32x32.png "$vendor/swagger-ui/"
 touch "$stamp"
