@@ -21,7 +21,7 @@ from jianguan.auth.models import AccountRequest, Role, User
 from jianguan.auth.passwords import check_policy, hash_password
 from jianguan.auth.scope import ensure_visible, visible
 from jianguan.auth.service import USERNAME_RE
-from jianguan.auth.workflow import ACCOUNT_REQUEST, RETURNED, SUBMITTED
+from jianguan.auth.workflow import ACCOUNT_REQUEST, RETURNED, REVIEW_WORKING_DAYS, SUBMITTED
 from jianguan.core import workflow
 from jianguan.core.errors import Forbidden, Invalid, NotFound, TooManyRequests, check_version
 from jianguan.core.i18n import N_
@@ -117,7 +117,21 @@ def submit_request(
     )
     workflow.start(db, request, workflow=ACCOUNT_REQUEST, actor=None, action="submit",
                    payload={"username": username, "agency_id": agency.id, "roles": roles, "ip": ip})
+    _tell_reviewers(db, request)
     return request, token
+
+
+def _tell_reviewers(db: Session, request: AccountRequest) -> None:
+    """The agency's admins hear of a new request at once, not only when it becomes overdue."""
+    from jianguan.notify import service as notify
+    from jianguan.officers.service import admins_of
+
+    admins = [u.id for u in admins_of(db, agency_id=request.agency_id)]
+    if admins:
+        notify.send(db, user_ids=admins, kind="account_request.submitted",
+                    title=N_("New account request from {name}"),
+                    params={"name": request.display_name, "n": REVIEW_WORKING_DAYS},
+                    body=N_("Review it within {n} working days."), link=f"/account-requests/{request.id}")
 
 
 def _require_reviewer(actor: User) -> None:

@@ -7,9 +7,12 @@ counts) is committed with the request.
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from jianguan import registry
 from jianguan.auth import oidc, service
 from jianguan.auth.models import User
 from jianguan.auth.sessions import check_csrf, login_session, logout_session
@@ -193,3 +196,7 @@ def unbind_identity(request: Request, db: SessionDep, user: PageUser) -> Respons
     flash(request, N_("The identity platform account has been unbound."))
     return RedirectResponse("/account", status_code=303)
 
+
+# Account-request pages (a workflow of their own module) share this router.
+if registry.has_module("auth", "requests_pages"):
+    router.include_router(importlib.import_module("jianguan.auth.requests_pages").router)
