@@ -118,4 +118,15 @@ _register_packages()
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as error:  # settings refused (e.g. default secret key in production)
+        for problem in error.errors():
+            err_console.print(f"[red]✗ configuration:[/] {problem['msg'].removeprefix('Value error, ')}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
