@@ -78,12 +78,22 @@ def serve(
     )
 
 
-@app.command()
+demo_app = typer.Typer(
+    help="Demo data: `jianguan demo` sets up and serves it; `jianguan demo generate` makes a synthetic province.",
+    invoke_without_command=True,
+)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback()
 def demo(
+    ctx: typer.Context,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Set up the database, load demo data (safe to repeat) and serve it with the demo logins."""
+    if ctx.invoked_subcommand is not None:
+        return
     from jianguan.config import get_settings
     from jianguan.db import session_scope
 

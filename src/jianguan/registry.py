@@ -25,7 +25,7 @@ class Domain:
 
 
 # Cross-cutting packages, in dependency order.
-PLATFORM = ("core", "officers", "auth", "audit", "reference", "imports", "documents", "notify", "web")
+PLATFORM = ("core", "officers", "auth", "audit", "reference", "imports", "documents", "notify", "web", "synth")
 
 # The domains of DESIGN.md §1, in navigation order.
 DOMAINS: tuple[Domain, ...] = (

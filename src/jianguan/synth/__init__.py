@@ -1,0 +1,1 @@
+"""The synthetic province: deterministic, plausible registries for the demo, tests and benchmarks."""
