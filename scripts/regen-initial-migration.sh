@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 rm -f migrations/versions/*_0001_initial.py
-JIANGUAN_DATABASE_URL="sqlite:///$tmp/empty.db" uv run --frozen alembic revision --autogenerate \
+# Later hand-written revisions (0002 …) step aside while 0001 is rebuilt from an empty database.
+later=$(ls migrations/versions/*.py 2>/dev/null || true)
+[ -n "$later" ] && mv $later "$tmp/"
+JIANGUAN_DATABASE_URL="sqlite:///$tmp/empty.db" python3 -m uv run --frozen alembic revision --autogenerate \
   --rev-id 0001 -m initial >/dev/null
+for f in $later; do mv "$tmp/$(basename "$f")" migrations/versions/; done
 rm -rf "$tmp"
-uv run --frozen ruff format -q migrations/versions
-uv run --frozen ruff check -q --fix migrations/versions || true
+python3 -m uv run --frozen ruff format -q migrations/versions
+python3 -m uv run --frozen ruff check -q --fix migrations/versions || true
 ls migrations/versions

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 20:20:26.895603
+Create Date: 2026-11-23 21:18:06.722461
 """
 
 from collections.abc import Sequence
@@ -95,6 +95,34 @@ def upgrade() -> None:
         sa.UniqueConstraint("year", name=op.f("uq_calendar_years_year")),
     )
     op.create_table(
+        "credential_verify_hits",
+        sa.Column("ip", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_verify_hits")),
+    )
+    with op.batch_alter_table("credential_verify_hits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_credential_verify_hits_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credential_verify_hits_ip"), ["ip"], unique=False)
+
+    op.create_table(
+        "industries",
+        sa.Column("code", sa.String(length=4), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("parent_code", sa.String(length=4), nullable=True),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_code"], ["industries.code"], name=op.f("fk_industries_parent_code_industries")
+        ),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_industries")),
+    )
+    with op.batch_alter_table("industries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_industries_level"), ["level"], unique=False)
+        batch_op.create_index(batch_op.f("ix_industries_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_industries_parent_code"), ["parent_code"], unique=False)
+
+    op.create_table(
         "job_runs",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
@@ -121,6 +149,90 @@ def upgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_login_attempts_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_login_attempts_username"), ["username"], unique=False)
+
+    op.create_table(
+        "regions",
+        sa.Column("code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("parent_code", sa.String(length=6), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(["parent_code"], ["regions.code"], name=op.f("fk_regions_parent_code_regions")),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_regions")),
+    )
+    with op.batch_alter_table("regions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_regions_name"), ["name"], unique=False)
+        batch_op.create_index("ix_regions_parent_level", ["parent_code", "level"], unique=False)
+
+    op.create_table(
+        "value_domains",
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.String(length=400), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_value_domains")),
+        sa.UniqueConstraint("code", name=op.f("uq_value_domains_code")),
+    )
+    op.create_table(
+        "entities",
+        sa.Column("uscc", sa.String(length=18), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("address", sa.String(length=400), nullable=False),
+        sa.Column("longitude", sa.Numeric(precision=10, scale=6), nullable=True),
+        sa.Column("latitude", sa.Numeric(precision=10, scale=6), nullable=True),
+        sa.Column("industry_code", sa.String(length=5), nullable=True),
+        sa.Column("scale", sa.String(length=16), nullable=True),
+        sa.Column("registered_capital", sa.Numeric(precision=18, scale=4), nullable=True),
+        sa.Column("established_on", sa.Date(), nullable=True),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("legal_rep_name", sa.String(length=100), nullable=False),
+        sa.Column("legal_rep_id_number", sa.Text(), nullable=True),
+        sa.Column("legal_rep_id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("id_number", sa.Text(), nullable=True),
+        sa.Column("id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("contact_phone", sa.Text(), nullable=True),
+        sa.Column("contact_phone_hash", sa.String(length=64), nullable=True),
+        sa.Column("credit_class", sa.String(length=2), nullable=True),
+        sa.Column("risk_level", sa.String(length=8), nullable=True),
+        sa.Column("under_supervision_since", sa.Date(), nullable=True),
+        sa.Column("uscc_warnings", sa.JSON(), nullable=False),
+        sa.Column("source_system", sa.String(length=60), nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_entities_agency_id_agencies")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entities")),
+        sa.UniqueConstraint("id_number_hash", name=op.f("uq_entities_id_number_hash")),
+        sa.UniqueConstraint("uscc", name=op.f("uq_entities_uscc")),
+    )
+    with op.batch_alter_table("entities", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_entities_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index("ix_entities_agency_name", ["agency_id", "name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_contact_phone_hash"), ["contact_phone_hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_credit_class"), ["credit_class"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_industry_code"), ["industry_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_kind"), ["kind"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_entities_legal_rep_id_number_hash"), ["legal_rep_id_number_hash"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_entities_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_region_code"), ["region_code"], unique=False)
+        batch_op.create_index("ix_entities_region_name", ["region_code", "name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_risk_level"), ["risk_level"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entities_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_entities_under_supervision_since"), ["under_supervision_since"], unique=False
+        )
 
     op.create_table(
         "users",
@@ -157,6 +269,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_region_code"), ["region_code"], unique=False)
 
     op.create_table(
+        "value_domain_items",
+        sa.Column("domain", sa.String(length=40), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=True),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("is_standard", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["domain"], ["value_domains.code"], name=op.f("fk_value_domain_items_domain_value_domains")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_value_domain_items")),
+        sa.UniqueConstraint("domain", "code", name="uq_value_domain_items_domain_code"),
+    )
+    with op.batch_alter_table("value_domain_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_value_domain_items_domain"), ["domain"], unique=False)
+
+    op.create_table(
         "account_requests",
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("display_name", sa.String(length=100), nullable=False),
@@ -180,9 +314,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agency_id"], ["agencies.id"], name=op.f("fk_account_requests_agency_id_agencies")
-        ),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_account_requests_agency_id_agencies")),
         sa.ForeignKeyConstraint(
             ["created_user_id"], ["users.id"], name=op.f("fk_account_requests_created_user_id_users")
         ),
@@ -216,6 +348,109 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "entity_credit_history",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=8), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=60), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_entity_credit_history_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_entity_credit_history_entity_id_entities"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entity_credit_history")),
+    )
+    with op.batch_alter_table("entity_credit_history", schema=None) as batch_op:
+        batch_op.create_index("ix_entity_credit_history_entity", ["entity_id", "valid_from"], unique=False)
+
+    op.create_table(
+        "entity_licences",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("licence_type", sa.String(length=40), nullable=False),
+        sa.Column("number", sa.String(length=60), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=True),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.Column("issuer", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("source_system", sa.String(length=60), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_entity_licences_entity_id_entities"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entity_licences")),
+    )
+    with op.batch_alter_table("entity_licences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_entity_licences_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index("ix_entity_licences_type_number", ["licence_type", "number"], unique=True)
+        batch_op.create_index(batch_op.f("ix_entity_licences_valid_until"), ["valid_until"], unique=False)
+
+    op.create_table(
+        "entity_related_parties",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("id_number", sa.Text(), nullable=True),
+        sa.Column("id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("relation", sa.String(length=60), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"],
+            ["entities.id"],
+            name=op.f("fk_entity_related_parties_entity_id_entities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entity_related_parties")),
+    )
+    with op.batch_alter_table("entity_related_parties", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_entity_related_parties_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_entity_related_parties_id_number_hash"), ["id_number_hash"], unique=False)
+
+    op.create_table(
+        "entity_risk_history",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=8), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=60), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_entity_risk_history_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_entity_risk_history_entity_id_entities"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entity_risk_history")),
+    )
+    with op.batch_alter_table("entity_risk_history", schema=None) as batch_op:
+        batch_op.create_index("ix_entity_risk_history_entity", ["entity_id", "valid_from"], unique=False)
+
+    op.create_table(
+        "entity_tags",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("tag", sa.String(length=40), nullable=False),
+        sa.Column("since", sa.Date(), nullable=True),
+        sa.Column("until", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=60), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_entity_tags_entity_id_entities"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entity_tags")),
+    )
+    with op.batch_alter_table("entity_tags", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_entity_tags_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index("ix_entity_tags_tag_entity", ["tag", "entity_id"], unique=False)
+
+    op.create_table(
         "evidence_files",
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
@@ -232,12 +467,8 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("audit_entry_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agency_id"], ["agencies.id"], name=op.f("fk_evidence_files_agency_id_agencies")
-        ),
-        sa.ForeignKeyConstraint(
-            ["uploaded_by_id"], ["users.id"], name=op.f("fk_evidence_files_uploaded_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_evidence_files_agency_id_agencies")),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"], name=op.f("fk_evidence_files_uploaded_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_files")),
     )
     with op.batch_alter_table("evidence_files", schema=None) as batch_op:
@@ -245,9 +476,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_evidence_files_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_evidence_files_region_code"), ["region_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_evidence_files_sha256"), ["sha256"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_evidence_files_uploaded_by_id"), ["uploaded_by_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_evidence_files_uploaded_by_id"), ["uploaded_by_id"], unique=False)
 
     op.create_table(
         "notifications",
@@ -267,6 +496,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notifications_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_notifications_kind"), ["kind"], unique=False)
         batch_op.create_index("ix_notifications_user_unread", ["user_id", "read_at"], unique=False)
+
+    op.create_table(
+        "officers",
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("id_number", sa.Text(), nullable=True),
+        sa.Column("id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("phone", sa.Text(), nullable=True),
+        sa.Column("phone_hash", sa.String(length=64), nullable=True),
+        sa.Column("gender", sa.String(length=8), nullable=True),
+        sa.Column("domains", sa.JSON(), nullable=False),
+        sa.Column("qualifications", sa.JSON(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_officers_agency_id_agencies")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_officers_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_officers")),
+        sa.UniqueConstraint("id_number_hash", name=op.f("uq_officers_id_number_hash")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_officers_user_id")),
+    )
+    with op.batch_alter_table("officers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_officers_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_officers_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_officers_phone_hash"), ["phone_hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_officers_region_code"), ["region_code"], unique=False)
 
     op.create_table(
         "workflow_events",
@@ -291,17 +550,134 @@ def upgrade() -> None:
         batch_op.create_index("ix_workflow_events_record", ["record_type", "record_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_workflow_events_workflow"), ["workflow"], unique=False)
 
+    op.create_table(
+        "credentials",
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("domains", sa.JSON(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("issuer", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_credentials_agency_id_agencies")),
+        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"], name=op.f("fk_credentials_officer_id_officers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credentials")),
+        sa.UniqueConstraint("number", name=op.f("uq_credentials_number")),
+    )
+    with op.batch_alter_table("credentials", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_credentials_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credentials_expires_on"), ["expires_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credentials_officer_id"), ["officer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credentials_region_code"), ["region_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credentials_status"), ["status"], unique=False)
+
+    op.create_table(
+        "officer_conflicts",
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=True),
+        sa.Column("entity_uscc", sa.String(length=18), nullable=True),
+        sa.Column("entity_name", sa.String(length=200), nullable=False),
+        sa.Column("relation", sa.String(length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_officer_conflicts_entity_id_entities"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"], name=op.f("fk_officer_conflicts_officer_id_officers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_officer_conflicts")),
+    )
+    with op.batch_alter_table("officer_conflicts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_officer_conflicts_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_officer_conflicts_entity_uscc"), ["entity_uscc"], unique=False)
+        batch_op.create_index(batch_op.f("ix_officer_conflicts_officer_id"), ["officer_id"], unique=False)
+
+    op.create_table(
+        "officer_leaves",
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"], name=op.f("fk_officer_leaves_officer_id_officers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_officer_leaves")),
+    )
+    with op.batch_alter_table("officer_leaves", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_officer_leaves_officer_id"), ["officer_id"], unique=False)
+
+    op.create_table(
+        "credential_events",
+        sa.Column("credential_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("from_status", sa.String(length=16), nullable=True),
+        sa.Column("to_status", sa.String(length=16), nullable=True),
+        sa.Column("from_expires_on", sa.Date(), nullable=True),
+        sa.Column("to_expires_on", sa.Date(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_credential_events_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["credential_id"], ["credentials.id"], name=op.f("fk_credential_events_credential_id_credentials")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_events")),
+    )
+    with op.batch_alter_table("credential_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_credential_events_credential_id"), ["credential_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("credential_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_events_credential_id"))
+
+    op.drop_table("credential_events")
+    with op.batch_alter_table("officer_leaves", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_officer_leaves_officer_id"))
+
+    op.drop_table("officer_leaves")
+    with op.batch_alter_table("officer_conflicts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_officer_conflicts_officer_id"))
+        batch_op.drop_index(batch_op.f("ix_officer_conflicts_entity_uscc"))
+        batch_op.drop_index(batch_op.f("ix_officer_conflicts_entity_id"))
+
+    op.drop_table("officer_conflicts")
+    with op.batch_alter_table("credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credentials_status"))
+        batch_op.drop_index(batch_op.f("ix_credentials_region_code"))
+        batch_op.drop_index(batch_op.f("ix_credentials_officer_id"))
+        batch_op.drop_index(batch_op.f("ix_credentials_expires_on"))
+        batch_op.drop_index(batch_op.f("ix_credentials_agency_id"))
+
+    op.drop_table("credentials")
     with op.batch_alter_table("workflow_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_workflow_events_workflow"))
         batch_op.drop_index("ix_workflow_events_record")
         batch_op.drop_index(batch_op.f("ix_workflow_events_at"))
 
     op.drop_table("workflow_events")
+    with op.batch_alter_table("officers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_officers_region_code"))
+        batch_op.drop_index(batch_op.f("ix_officers_phone_hash"))
+        batch_op.drop_index(batch_op.f("ix_officers_name"))
+        batch_op.drop_index(batch_op.f("ix_officers_agency_id"))
+
+    op.drop_table("officers")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_user_unread")
         batch_op.drop_index(batch_op.f("ix_notifications_kind"))
@@ -316,6 +692,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_evidence_files_agency_id"))
 
     op.drop_table("evidence_files")
+    with op.batch_alter_table("entity_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_entity_tags_tag_entity")
+        batch_op.drop_index(batch_op.f("ix_entity_tags_entity_id"))
+
+    op.drop_table("entity_tags")
+    with op.batch_alter_table("entity_risk_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_entity_risk_history_entity")
+
+    op.drop_table("entity_risk_history")
+    with op.batch_alter_table("entity_related_parties", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entity_related_parties_id_number_hash"))
+        batch_op.drop_index(batch_op.f("ix_entity_related_parties_entity_id"))
+
+    op.drop_table("entity_related_parties")
+    with op.batch_alter_table("entity_licences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entity_licences_valid_until"))
+        batch_op.drop_index("ix_entity_licences_type_number")
+        batch_op.drop_index(batch_op.f("ix_entity_licences_entity_id"))
+
+    op.drop_table("entity_licences")
+    with op.batch_alter_table("entity_credit_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_entity_credit_history_entity")
+
+    op.drop_table("entity_credit_history")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
 
@@ -330,6 +730,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_account_requests_agency_id"))
 
     op.drop_table("account_requests")
+    with op.batch_alter_table("value_domain_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_value_domain_items_domain"))
+
+    op.drop_table("value_domain_items")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_region_code"))
         batch_op.drop_index(batch_op.f("ix_users_phone_hash"))
@@ -337,6 +741,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_agency_id"))
 
     op.drop_table("users")
+    with op.batch_alter_table("entities", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entities_under_supervision_since"))
+        batch_op.drop_index(batch_op.f("ix_entities_status"))
+        batch_op.drop_index(batch_op.f("ix_entities_risk_level"))
+        batch_op.drop_index("ix_entities_region_name")
+        batch_op.drop_index(batch_op.f("ix_entities_region_code"))
+        batch_op.drop_index(batch_op.f("ix_entities_name"))
+        batch_op.drop_index(batch_op.f("ix_entities_legal_rep_id_number_hash"))
+        batch_op.drop_index(batch_op.f("ix_entities_kind"))
+        batch_op.drop_index(batch_op.f("ix_entities_industry_code"))
+        batch_op.drop_index(batch_op.f("ix_entities_credit_class"))
+        batch_op.drop_index(batch_op.f("ix_entities_contact_phone_hash"))
+        batch_op.drop_index("ix_entities_agency_name")
+        batch_op.drop_index(batch_op.f("ix_entities_agency_id"))
+
+    op.drop_table("entities")
+    op.drop_table("value_domains")
+    with op.batch_alter_table("regions", schema=None) as batch_op:
+        batch_op.drop_index("ix_regions_parent_level")
+        batch_op.drop_index(batch_op.f("ix_regions_name"))
+
+    op.drop_table("regions")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_attempts_username"))
         batch_op.drop_index(batch_op.f("ix_login_attempts_at"))
@@ -347,6 +773,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_job_runs_name"))
 
     op.drop_table("job_runs")
+    with op.batch_alter_table("industries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_industries_parent_code"))
+        batch_op.drop_index(batch_op.f("ix_industries_name"))
+        batch_op.drop_index(batch_op.f("ix_industries_level"))
+
+    op.drop_table("industries")
+    with op.batch_alter_table("credential_verify_hits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_verify_hits_ip"))
+        batch_op.drop_index(batch_op.f("ix_credential_verify_hits_at"))
+
+    op.drop_table("credential_verify_hits")
     op.drop_table("calendar_years")
     op.drop_table("calendar_overrides")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

@@ -11,6 +11,19 @@ from rich.console import Console
 
 from jianguan import registry
 
+
+def _block_stop_signals_for_the_worker() -> None:
+    """The worker takes SIGTERM/SIGINT on one thread of its own (core/worker.py). Block them before any
+    library starts threads (polars, numpy, OpenBLAS), or the kernel may hand the signal to one of those
+    threads and the process dies without letting running jobs finish."""
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+_block_stop_signals_for_the_worker()
+
 app = typer.Typer(
     name="jianguan",
     help="jianguan 监管 — online supervision platform (互联网+监管).",

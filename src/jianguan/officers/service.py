@@ -25,6 +25,7 @@ DOMAIN_LABELS = {
     "transport": N_("Transport"),
     "emergency": N_("Emergency management"),
     "urban": N_("Urban management"),
+    "health": N_("Health"),
     "inspection": N_("Policy implementation supervision"),
 }
 

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -22,6 +21,8 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Generate a deterministic synthetic province: agencies, officers with credentials, entities."""
+    import polars as pl  # here, not at import: the CLI starts fast and starts no threads it does not need
+
     from jianguan.cli import console, print_json
     from jianguan.synth import province as synth
 
