@@ -1,0 +1,1 @@
+"""The one import pipeline (read → check → report → write), reused by every import kind."""
