@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 21:18:06.722461
+Create Date: 2026-11-23 21:44:04.419439
 """
 
 from collections.abc import Sequence
@@ -479,6 +479,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_evidence_files_uploaded_by_id"), ["uploaded_by_id"], unique=False)
 
     op.create_table(
+        "import_batches",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("source_system", sa.String(length=60), nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("file_sha256", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("error_rows", sa.Integer(), nullable=False),
+        sa.Column("warning_rows", sa.Integer(), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("report_path", sa.String(length=500), nullable=False),
+        sa.Column("rejected_path", sa.String(length=500), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_import_batches_agency_id_agencies")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_import_batches_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
+    )
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_import_batches_file_sha256"), ["file_sha256"], unique=False)
+        batch_op.create_index(batch_op.f("ix_import_batches_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_import_batches_status"), ["status"], unique=False)
+
+    op.create_table(
         "notifications",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=60), nullable=False),
@@ -684,6 +718,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_created_at"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_batches_status"))
+        batch_op.drop_index(batch_op.f("ix_import_batches_kind"))
+        batch_op.drop_index(batch_op.f("ix_import_batches_file_sha256"))
+
+    op.drop_table("import_batches")
     with op.batch_alter_table("evidence_files", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evidence_files_uploaded_by_id"))
         batch_op.drop_index(batch_op.f("ix_evidence_files_sha256"))

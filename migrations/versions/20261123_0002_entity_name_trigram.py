@@ -31,9 +31,9 @@ def upgrade() -> None:
     savepoint = bind.begin_nested()
     try:
         bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        bind.execute(sa.text(
-            "CREATE INDEX IF NOT EXISTS ix_entities_name_trgm ON entities USING gin (name gin_trgm_ops)"
-        ))
+        bind.execute(
+            sa.text("CREATE INDEX IF NOT EXISTS ix_entities_name_trgm ON entities USING gin (name gin_trgm_ops)")
+        )
         savepoint.commit()
     except sa.exc.DBAPIError as error:
         savepoint.rollback()
