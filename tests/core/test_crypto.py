@@ -225,3 +225,13 @@ def test_keys_cli_new_status_and_rotate(k1: str, monkeypatch: pytest.MonkeyPatch
     again = runner.invoke(app, ["keys", "rotate"])  # with the progress bar
     assert again.exit_code == 0, again.output
     assert "every value is now under key k3" in again.stdout
+
+
+def test_the_column_helpers_give_what_the_single_value_functions_give() -> None:
+    from jianguan.core.crypto import decrypt, encrypt_many, lookup_hash, lookup_hash_many
+
+    values = ["110101199003078515", None, "13800138000", "110101199003078515"]
+    sealed = encrypt_many(values)
+    assert sealed[1] is None and sealed[0] != sealed[3]  # a fresh nonce per value
+    assert [decrypt(s) if s else None for s in sealed] == values
+    assert lookup_hash_many(values) == [lookup_hash(v) for v in values]

@@ -1,0 +1,115 @@
+"""Entity import kind: the columns (keys = headers), the entity-specific checks, and the writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jianguan.auth.models import User
+from jianguan.entities import bulk, uscc
+from jianguan.entities.models import Entity
+from jianguan.imports.checks import (
+    ERROR,
+    PY_SPACE,
+    WARNING,
+    Context,
+    Field,
+    Found,
+    Problems,
+    Stages,
+    blank,
+    date_stages,
+    merge_stages,
+    run_stages,
+    stripped,
+    uscc_stages,
+)
+
+KIND = "entities"
+KEY = "uscc"
+FIELDS: tuple[Field, ...] = (
+    Field("uscc", "统一社会信用代码", "uscc", help="18位；特定自然人留空并填 id_number"),
+    Field("id_number", "身份证号（特定自然人）", "id_number"),
+    Field("name", "名称", required=True),
+    Field("kind", "主体类型", "domain", True, "entity_kind"),
+    Field("status", "登记状态", "domain", False, "entity_status"),
+    Field("region_code", "行政区划代码", "region", True, help="6位 GB/T 2260"),
+    Field("agency_code", "负责机构代码", "agency", help="留空则为导入人所在机构"),
+    Field("address", "地址"),
+    Field("longitude", "经度", "decimal"),
+    Field("latitude", "纬度", "decimal"),
+    Field("industry_code", "行业代码", "industry", help="GB/T 4754 小类，4位"),
+    Field("scale", "企业规模", "domain", False, "enterprise_scale"),
+    Field("registered_capital", "注册资本（万元）", "decimal"),
+    Field("established_on", "成立日期", "date", help="YYYY-MM-DD"),
+    Field("closed_on", "注销/吊销日期", "date", help="YYYY-MM-DD"),
+    Field("legal_rep_name", "法定代表人"),
+    Field("legal_rep_id_number", "法定代表人身份证号", "id_number", help="敏感，加密存储"),
+    Field("contact_phone", "联系电话", help="敏感，加密存储"),
+    Field("credit_class", "信用等级", "domain", False, "credit_class"),
+    Field("risk_level", "风险等级", "domain", False, "risk_level"),
+    Field("tags", "标签", "domains", False, "entity_tag", help="多个用 ; 分隔"),
+    Field("licence_type", "许可证类型", "domain", False, "licence_type"),
+    Field("licence_number", "许可证编号"),
+    Field("licence_valid_until", "许可证有效期至", "date", future=True),
+)
+
+
+def check(df: pl.DataFrame, problems: Problems, ctx: Context) -> None:
+    """USCC (errors reject, warnings flag), the natural-person key, USCC-vs-region, date order.
+
+    Columnar: ``checks.uscc_stages`` is ``uscc.validate`` (with the GB/T 2260 division lookup) as
+    column expressions; the mismatch with ``region_code`` is only reported for a well-formed code."""
+    stages, found = ctx.memo(("entities.check", tuple(df.columns)), lambda: _plan(set(df.columns), ctx))
+    problems.add_many(run_stages(df, stages), found)
+
+
+def _plan(columns: set[str], ctx: Context) -> tuple[Stages, Found]:
+    """The expressions of ``check`` for a slice with these columns (built once per import)."""
+    stages: Stages = [{"__uscc:s": stripped("uscc")}]
+    more, flags = uscc_stages("__uscc:s", "__uscc", ctx.regions)
+    merge_stages(stages, more, at=1)
+    dates = [k for k in ("established_on", "closed_on") if k in columns]
+    for k in dates:  # standard_checks leaves __<key>:date; computed here when called on its own
+        if f"__{k}:date" not in columns:
+            stages[0][f"__{k}:s"] = stripped(k)
+            merge_stages(stages, date_stages(f"__{k}:s", f"__{k}")[0], at=1)
+    has = pl.col("__uscc:s") != ""
+    found: Found = [(has & pl.col(flags[code]), "uscc", code, ERROR if code in uscc.ERRORS else WARNING, {})
+                    for code in (*uscc.ERRORS, *uscc.WARNINGS) if code in flags]
+    natural = pl.col("kind") == "natural_person"
+    no_id = blank("id_number") if "id_number" in columns else pl.lit(True)
+    found.append((~has & ~(natural & ~no_id), "uscc", "required", ERROR, {}))
+    if "region_code" in columns:
+        sound = ~pl.col(flags["uscc.length"]) & ~pl.col(flags["uscc.charset"]) & ~pl.col(flags["uscc.check"])
+        region = pl.col("region_code").str.strip_chars(PY_SPACE)
+        other = (region != "") & (pl.col("__uscc:s").str.slice(2, 2) != region.str.slice(0, 2))
+        found.append((has & sound & other, "region_code", "uscc.region_mismatch", WARNING, {}))
+    if len(dates) == 2:
+        found.append((pl.col("__closed_on:date") < pl.col("__established_on:date"), "closed_on", "dates.order",
+                      ERROR, {}))
+    return stages, found
+
+
+def existing_keys(db: Session, keys: Sequence[str]) -> set[str]:
+    """Which USCCs are already in the database (those rows are updates)."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 1000):
+        found.update(c for c in db.scalars(select(Entity.uscc).where(Entity.uscc.in_(keys[i:i + 1000]))) if c)
+    return found
+
+
+def write(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: str, source: str = "",
+          as_of: dt.datetime | None = None) -> tuple[int, int]:
+    """Upsert one checked slice by USCC (or ID-number hash), set-based; → (created, updated)."""
+    result = bulk.write_frame(db, frame, actor=actor, batch=batch, source=source, as_of=as_of)
+    return result.created, result.updated
+
+
+def out_of_scope(db: Session, frame: pl.DataFrame, actor: User) -> pl.Series:
+    """Rows that would create or change an entity outside the actor's data scope."""
+    return bulk.out_of_scope(db, frame, actor)
