@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = 50 * 1024 * 1024
     evidence_types: str = "image/jpeg,image/png,image/webp,application/pdf,video/mp4,audio/mpeg,text/plain"
 
+    # Imports
+    import_max_bytes: int = Field(default=2 * 1024**3, description="Largest import file accepted by upload.")
+    import_freshness_days: str = Field(
+        default="default=7,market_registration=1,licensing=1,credit_platform=30",
+        description="Agreed freshness per source system, 'source=days,…'; older batches are flagged.",
+    )
+
     # OIDC sign-in (a government identity platform); disabled when issuer is empty.
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -75,6 +82,15 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.sqlalchemy_url.startswith("postgresql")
+
+    @property
+    def import_freshness(self) -> dict[str, int]:
+        agreed: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in self.import_freshness_days.split(","))):
+            source, _, days = part.partition("=")
+            if days.strip().isdigit():
+                agreed[source.strip()] = int(days)
+        return agreed
 
     @property
     def evidence_dir(self) -> Path:

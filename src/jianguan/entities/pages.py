@@ -62,6 +62,7 @@ def entities_home(
         "query": urlencode({k: v for k, v in params.items() if k != "sort"}),
         "region_name": lambda c: codes.region_name(db, c),
         "industry_name": lambda c: codes.industry_name(db, c),
+        "can_import": user.has_role(*service.WRITE_ROLES),
     })
 
 

@@ -47,7 +47,7 @@ def officers_home(
     return render(request, "officers/index.html", {
         "rows": rows, "domain_labels": service.DOMAIN_LABELS, "officers": officer_rows, "total": total,
         "q": q or "", "page": page, "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), "can_add": can_add,
-        "reasons": credentials.REASONS,
+        "reasons": credentials.REASONS, "can_import": user.has_role(Role.agency_admin, Role.system_admin),
     })
 
 
