@@ -28,7 +28,8 @@ def test_demo_twice_loads_once_and_prints_the_logins(fresh_db_url: str) -> None:
     body = json.loads(first.output)
     assert {"admin", "xihu_officer"} <= {login["username"] for login in body["logins"]}
     after_first = counts()
-    assert after_first["entities"] >= 400 and after_first["users"] >= 8 and after_first["credentials"] >= 6
+    assert after_first["entities"] >= 19_000 and after_first["agencies"] >= 80
+    assert after_first["users"] >= 8 and after_first["credentials"] >= 6
     second = runner.invoke(app, ["demo", "--no-serve", "--json"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first
