@@ -31,6 +31,7 @@ from jianguan.imports.checks import (
 
 KIND = "entities"
 KEY = "uscc"
+TOLERATED = ("source_system", "as_of")  # recorded per batch (its source and as-of time), not per row
 FIELDS: tuple[Field, ...] = (
     Field("uscc", "统一社会信用代码", "uscc", help="18位；特定自然人留空并填 id_number"),
     Field("id_number", "身份证号（特定自然人）", "id_number"),

@@ -65,7 +65,7 @@ def _industry_clause(code: str) -> ColumnElement[bool]:
     if code in codes.SECTIONS:
         lo, hi = codes.SECTIONS[code]
         return and_(Entity.industry_code >= lo, Entity.industry_code < f"{int(hi) + 1:02d}")
-    return Entity.industry_code.like(code + "%")
+    return Entity.industry_code.between(code.ljust(4, "0"), code.ljust(4, "9"))  # a b-tree range, as regions
 
 
 def _like_escape(text: str) -> str:
@@ -85,7 +85,8 @@ def where(filters: Filters, actor: User) -> list[ColumnElement[bool]]:
         if not re.fullmatch(r"\d{2}(\d{2}(\d{2})?)?", region):
             raise Invalid("region_code", N_("Region code must be six digits (GB/T 2260)."))
         prefix = region_prefix(region) if len(region) == 6 else region
-        clauses.append(Entity.region_code.like(prefix + "%"))
+        # A range of six-digit codes, not LIKE: a b-tree serves it under any collation.
+        clauses.append(Entity.region_code.between(prefix.ljust(6, "0"), prefix.ljust(6, "9")))
     if filters.industry_code:
         clauses.append(_industry_clause(filters.industry_code))
     for name in ("kind", "status", "credit_class", "risk_level"):

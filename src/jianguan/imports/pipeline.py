@@ -5,7 +5,8 @@ or XLSX via calamine) and handled in slices of ``BATCH_ROWS`` so memory stays bo
 over every slice first; then, in all-or-nothing mode, nothing is written if any row has an error,
 and in valid-rows mode only rows without errors are written and the others go to a rejected file.
 
-An import kind is a module with ``KIND``, ``KEY``, ``FIELDS``, ``check(df, problems, ctx)``,
+An import kind is a module with ``KIND``, ``KEY``, ``FIELDS`` (optionally ``TOLERATED``: columns
+exports carry that the batch itself records, ignored without a warning), ``check(df, problems, ctx)``,
 ``existing_keys(db, keys)``, ``write(db, frame, *, actor, batch, source, as_of)`` and optionally
 ``out_of_scope(db, frame, actor)`` (rows the actor may not write, reported before anything is written).
 """
@@ -219,7 +220,8 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
             part = part.rename({c: aliases[c] for c in part.columns if c in aliases and aliases[c] not in part.columns})
             if index == 0:
                 outcome.columns = [c for c in part.columns if c != ROW]
-                unknown = [c for c in outcome.columns if c not in {f.key for f in module.FIELDS}]
+                known = {f.key for f in module.FIELDS} | set(getattr(module, "TOLERATED", ()))
+                unknown = [c for c in outcome.columns if c not in known]
                 if not any(f.key in outcome.columns for f in module.FIELDS):
                     raise Invalid("file", N_("The header row has none of the expected columns ({expected})."),
                                   expected=", ".join(f.key for f in module.FIELDS[:6]) + " …")
