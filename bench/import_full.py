@@ -47,8 +47,10 @@ def generate(rows: int, cache: Path) -> Path:
     path = cache / f"entities-{rows}.csv"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        wall, _, _ = sh([JG, "demo", "generate", "--entities", str(rows), "--seed", "7", "--out", str(path),
+        partial = path.with_name(f"partial-{path.name}")  # renamed when complete: an interrupted run leaves no cache
+        wall, _, _ = sh([JG, "demo", "generate", "--entities", str(rows), "--seed", "7", "--out", str(partial),
                          "--json"], dict(os.environ))
+        partial.replace(path)
         print(f"generated {rows:,} rows in {wall:.1f} s → {path} ({path.stat().st_size / 2**20:.0f} MiB)")
     return path
 
