@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jianguan.audit import service as audit
@@ -323,7 +323,7 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     if actor is not None:
         from jianguan.auth.scope import visible
 
-        hidden = db.scalar(select(func_count()).select_from(Entity).where(
+        hidden = db.scalar(select(func.count()).select_from(Entity).where(
             Entity.id.in_(text(f"SELECT entity_id FROM {STAGE} WHERE entity_id IS NOT NULL")),
             ~visible(Entity, actor)))
         if hidden:
@@ -378,12 +378,6 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     audit.record(db, actor=actor, action="entity.import", object_type="entity", object_id=batch or None,
                  payload=detail, detail=detail)
     return result
-
-
-def func_count() -> Any:
-    from sqlalchemy import func
-
-    return func.count()
 
 
 def _tags(db: Session, linked: pl.DataFrame, today: Any, now: Any, source: str) -> None:

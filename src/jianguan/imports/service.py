@@ -160,7 +160,7 @@ def summary_of(batch: ImportBatch) -> dict[str, Any]:
     return data
 
 
-def _record(batch: ImportBatch, outcome: pipeline.Outcome, progress: pipeline.Progress | None) -> None:
+def _record(batch: ImportBatch, outcome: pipeline.Outcome) -> None:
     """Report, rejected rows and summary files; counters on the batch."""
     summary = outcome.as_dict(limit=PREVIEW_PROBLEMS)
     path = folder(batch)
@@ -181,7 +181,7 @@ def check(db: Session, *, batch: ImportBatch, actor: User, progress: pipeline.Pr
     tracker = _Tracker(batch, "check")
     outcome = pipeline.run(db, upload_path(batch), kind=batch.kind, actor=actor, source=batch.source_system,
                            as_of=batch.as_of, write=False, progress=_both(tracker, progress))
-    _record(batch, outcome, progress)
+    _record(batch, outcome)
     batch.status = "previewed"
     tracker.finish()
     return outcome
@@ -207,7 +207,7 @@ def confirm(db: Session, *, batch: ImportBatch, actor: User, valid_rows: bool | 
     outcome = pipeline.run(db, upload_path(batch), kind=batch.kind, actor=actor, source=batch.source_system,
                            as_of=batch.as_of, write=True, valid_rows=batch.mode == "valid_rows",
                            batch_label=str(batch.id), progress=_both(tracker, progress))
-    _record(batch, outcome, progress)
+    _record(batch, outcome)
     batch.status = "committed" if outcome.written else "rejected"
     batch.finished_at = utcnow()
     detail: dict[str, Any] = {"kind": batch.kind, "file": batch.file_name, "sha256": batch.file_sha256,
