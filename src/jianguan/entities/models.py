@@ -30,17 +30,19 @@ class Entity(Record, Base):
 
     __tablename__ = "entities"
     __table_args__ = (
-        # Scope + the usual sort in one index: a district's list ordered by name.
+        # Scope + the usual sort in one index: a district's list ordered by name. They also serve
+        # region / agency alone, so those columns have no index of their own; nor have kind, status
+        # and the lookup hashes (few values, or not searched): every index costs each bulk import.
         Index("ix_entities_region_name", "region_code", "name"),
         Index("ix_entities_agency_name", "agency_id", "name"),
     )
 
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)  # entity_kind
-    status: Mapped[str] = mapped_column(String(32), default="active", index=True)  # entity_status
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # entity_kind
+    status: Mapped[str] = mapped_column(String(32), default="active")  # entity_status
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    region_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(String(400), default="")
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
@@ -51,15 +53,15 @@ class Entity(Record, Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     legal_rep_name: Mapped[str] = mapped_column(String(100), default="")
     legal_rep_id_number: Mapped[str | None] = mapped_column(EncryptedString())
-    legal_rep_id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    legal_rep_id_number_hash: Mapped[str | None] = mapped_column(String(64))
     # Natural persons (特定自然人) have no USCC: their ID number hash is the upsert key.
     id_number: Mapped[str | None] = mapped_column(EncryptedString())
     id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact_phone: Mapped[str | None] = mapped_column(EncryptedString())
-    contact_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64))
     credit_class: Mapped[str | None] = mapped_column(String(2), index=True)  # current value
     risk_level: Mapped[str | None] = mapped_column(String(8), index=True)  # current value
-    under_supervision_since: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    under_supervision_since: Mapped[dt.date | None] = mapped_column(Date)
     uscc_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_system: Mapped[str] = mapped_column(String(60), default="")
     as_of: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -85,8 +85,10 @@ def where(filters: Filters, actor: User) -> list[ColumnElement[bool]]:
         if not re.fullmatch(r"\d{2}(\d{2}(\d{2})?)?", region):
             raise Invalid("region_code", N_("Region code must be six digits (GB/T 2260)."))
         prefix = region_prefix(region) if len(region) == 6 else region
-        # A range of six-digit codes, not LIKE: a b-tree serves it under any collation.
-        clauses.append(Entity.region_code.between(prefix.ljust(6, "0"), prefix.ljust(6, "9")))
+        # A range of six-digit codes, not LIKE: a b-tree serves it under any collation. A county is
+        # one code: equality lets the (region_code, name) index hand rows over already sorted.
+        lo, hi = prefix.ljust(6, "0"), prefix.ljust(6, "9")
+        clauses.append(Entity.region_code == lo if len(prefix) == 6 else Entity.region_code.between(lo, hi))
     if filters.industry_code:
         clauses.append(_industry_clause(filters.industry_code))
     for name in ("kind", "status", "credit_class", "risk_level"):
