@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from jianguan.audit.models import AuditEntry
-from jianguan.core.errors import Forbidden
+from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.workdays import today_shanghai
 from jianguan.entities import bulk
 from jianguan.entities.models import CreditHistory, Entity, EntityLicence, EntityTag, RiskHistory
@@ -133,3 +133,32 @@ def test_rows_outside_the_scope_are_flagged_and_refused(db: Session, world: TwoD
     assert bulk.out_of_scope(db, frame(rows(1, series="MA2D", region="330108")), world.a_officer).to_list() == [True]
     with pytest.raises(Forbidden):
         bulk.write_frame(db, mixed, actor=world.a_officer)
+
+
+def licensed(i: int, number: str | None, until: str | None) -> dict[str, str | None]:
+    return {**rows(i + 1)[i], "licence_type": "food_business" if number else None, "licence_number": number,
+            "licence_valid_until": until}
+
+
+def test_licences_are_renewed_put_entities_under_supervision_and_never_change_hands(
+        db: Session, world: TwoDistricts) -> None:
+    bulk.write_frame(db, frame([licensed(0, None, None), licensed(1, "JY9", "2030-01-01")]), actor=world.a_officer)
+    first, second = db.scalars(select(Entity).order_by(Entity.id)).all()
+    assert (first.under_supervision_since, second.under_supervision_since) == (None, today_shanghai())
+    # The same licence again with a later date: renewed in place, one row, a new version.
+    bulk.write_frame(db, frame([licensed(1, "JY9", "2032-06-30")]), actor=world.a_officer)
+    licence = db.scalars(select(EntityLicence)).one()
+    db.refresh(licence)
+    assert (licence.valid_until, licence.version, licence.entity_id) == (dt.date(2032, 6, 30), 2, second.id)
+    # An existing entity granted a licence is under supervision from today.
+    bulk.write_frame(db, frame([licensed(0, "JY10", "2031-01-01")]), actor=world.a_officer)
+    db.refresh(first)
+    assert first.under_supervision_since == today_shanghai() and count(db, EntityLicence) == 2
+    # Another entity's licence number: refused, naming the row, and nothing of the slice is kept.
+    savepoint = db.begin_nested()
+    with pytest.raises(Invalid) as refused:
+        bulk.write_frame(db, frame([licensed(2, None, None), licensed(0, "JY9", "2033-01-01")]), actor=world.a_officer)
+    savepoint.rollback()
+    assert refused.value.details[0]["field"] == "licence_number" and refused.value.details[0]["row"] == 3
+    assert count(db, Entity) == 2 and db.scalars(select(EntityLicence.entity_id).where(
+        EntityLicence.number == "JY9")).one() == second.id

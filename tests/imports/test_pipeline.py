@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,3 +51,61 @@ def test_valid_rows_mode_writes_the_valid_rows_and_reimport_updates(db: Session,
     assert Path(batch.rejected_path).read_text().count("\n") == 2
     _, again = service.import_file(db, kind="entities", path=csv(tmp_path, rows[:2]), actor=w.a_officer)
     assert (again.created, count(db)) == (0, 2)
+
+
+def fingerprint(db: Session) -> dict[str, object]:
+    """What an import leaves in the registry, without ids, timestamps or (random) ciphertexts."""
+    from jianguan.entities.models import CreditHistory, EntityLicence, EntityTag, RiskHistory
+
+    columns = (Entity.uscc, Entity.name, Entity.kind, Entity.status, Entity.region_code, Entity.industry_code,
+               Entity.registered_capital, Entity.established_on, Entity.legal_rep_id_number_hash,
+               Entity.contact_phone_hash, Entity.credit_class, Entity.risk_level, Entity.under_supervision_since,
+               Entity.uscc_warnings, Entity.agency_id, Entity.version)
+    entities = sorted(tuple(r) for r in db.execute(select(*columns)))
+    legal = sorted(e.legal_rep_id_number or "" for e in db.scalars(select(Entity)))
+    histories = [sorted(db.execute(select(Entity.uscc, t.value, t.valid_from, t.valid_to).join(
+        Entity, Entity.id == t.entity_id))) for t in (CreditHistory, RiskHistory)]
+    licences = sorted(db.execute(select(Entity.uscc, EntityLicence.licence_type, EntityLicence.number,
+                                        EntityLicence.valid_until).join(Entity)))
+    tags = sorted(db.execute(select(Entity.uscc, EntityTag.tag).join(Entity)))
+    return {"entities": entities, "legal": legal, "histories": histories, "licences": licences, "tags": tags}
+
+
+def test_a_large_first_load_rebuilds_indexes_and_writes_what_a_small_one_writes(
+        db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jianguan.core.bulkload import _dropped
+    from jianguan.entities import importing
+    from jianguan.synth import province as synth
+
+    w = make_two_districts(db)
+    ref.load_all(db)
+    frame = synth.entities(synth.load_province("330000"), n=400, seed=11)
+    path = tmp_path / "province.csv"
+    frame.drop([c for c in frame.columns if c == "agency_code"]).write_csv(path)
+    indexes = sorted(_dropped(db, importing.BULK_TABLES).indexes)
+    results = []
+    for threshold in (1, 10**9):  # bulk load, then the ordinary way on the same (rolled back) registry
+        monkeypatch.setattr(importing, "BULK_MIN_ROWS", threshold)
+        assert bool(importing.bulk_tables(db, 400)) is (threshold == 1)
+        savepoint = db.begin_nested()
+        batch, out = service.import_file(db, kind="entities", path=path, actor=w.admin)
+        assert (batch.status, out.created, out.error_rows) == ("committed", 400, 0), out.problem_list(5)
+        assert sorted(_dropped(db, importing.BULK_TABLES).indexes) == indexes
+        results.append(fingerprint(db))
+        savepoint.rollback()
+    bulk, ordinary = results
+    assert bulk == ordinary
+    assert len(bulk["licences"]) > 50 and len(bulk["tags"]) > 10 and len(bulk["histories"][0]) == 400
+
+
+def test_two_rows_naming_one_licence_are_refused_across_slices(db: Session, tmp_path: Path) -> None:
+    from jianguan.imports import pipeline
+
+    w = make_two_districts(db)
+    ref.load_all(db)
+    path = tmp_path / "licences.csv"
+    lines = [f"{good(i)},食品经营许可证,JY{i % 3}" for i in range(1, 6)]  # JY1, JY2, JY0, JY1, JY2
+    path.write_text(HEADER.strip() + ",licence_type,licence_number\n" + "\n".join(lines) + "\n")
+    out = pipeline.run(db, path, kind="entities", actor=w.a_officer, write=False, batch_rows=2)
+    assert [(p["row"], p["field"], p["code"]) for p in out.problem_list()] == [
+        (5, "licence_number", "duplicate.licence"), (6, "licence_number", "duplicate.licence")]

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from jianguan.audit import service as audit
 from jianguan.auth.models import User
 from jianguan.auth.scope import can_see
+from jianguan.core.bulkload import LOCKED, UNIQUE_OFF, one_of
 from jianguan.core.crypto import lookup_hash
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
 from jianguan.entities import codes, service, uscc
-from jianguan.entities.models import Entity, EntityTag
+from jianguan.entities.models import Entity, EntityLicence, EntityTag
 
 CHUNK = 1000
 
@@ -115,11 +116,12 @@ def upsert_many(
 
 
 # --------------------------------------------------------------------------- columnar writer (imports)
-# ``write_frame`` writes one checked slice of an import (≤ 50,000 rows of strings) with set-based SQL:
-# the slice goes into a temporary staging table (PostgreSQL: COPY; SQLite: executemany), and a few
-# INSERT … SELECT / UPDATE … FROM statements do what ``upsert_many`` does row by row — same rules:
-# empty cells never overwrite, only really changed rows get a new version, credit/risk changes write
-# history, a licence puts the entity under supervision from today, one audit entry per slice.
+# ``write_frame`` writes one checked slice of an import (≤ 50,000 rows of strings) set-based, with the
+# rules of ``upsert_many``: empty cells never overwrite, only really changed rows get a new version,
+# credit/risk changes write history, a licence puts the entity under supervision from today, one audit
+# entry per slice. The slice is matched to existing entities in one query; new entities go straight
+# into their tables (PostgreSQL: COPY; SQLite: executemany) under ids taken beforehand, existing ones
+# through a temporary staging table and a few UPDATE … FROM statements.
 
 STAGE = "import_stage_entities"
 COPIED = ("uscc", "name", "kind", "status", "agency_id", "region_code", "address", "longitude", "latitude",
@@ -134,21 +136,28 @@ SECRET = {"legal_rep_id_number": "legal_rep_id_number_hash", "contact_phone": "c
           "id_number": "id_number_hash"}
 DECIMALS = {"registered_capital": (18, 4), "longitude": (10, 6), "latitude": (10, 6)}
 TEXT_DEFAULTS = {"address": "", "legal_rep_name": "", "status": "active", "source_system": ""}
+HISTORIES = (("credit_class", "entity_credit_history"), ("risk_level", "entity_risk_history"))
 
 
 def _stage_table() -> Any:
-    from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text
+    from sqlalchemy import Column, Integer, MetaData, Table, Text
 
-    from jianguan.entities.models import Entity as Model
-
-    columns: list[Any] = [Column("src_row", Integer), Column("entity_id", Integer), Column("is_new", Integer),
-               Column("licensed", Integer), Column("licence_type", String(40)), Column("licence_number", String(60)),
-               Column("licence_valid_until", Date)]
+    columns: list[Any] = [Column("src_row", Integer), Column("entity_id", Integer)]
     for name in COPIED:
-        source = Model.__table__.c[name]
+        source = Entity.__table__.c[name]
         kind: Any = Text() if name in SECRET or name == "uscc_warnings" else source.type
         columns.append(Column(name, kind))
     return Table(STAGE, MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _as_text(frame: pl.DataFrame, pg: bool) -> pl.DataFrame:
+    """Instants as both databases read them from text (PostgreSQL: with the zone, whatever the
+    server's TimeZone; SQLite: as SQLAlchemy stores them)."""
+    fmt = "%Y-%m-%d %H:%M:%S%.6f+00:00" if pg else "%Y-%m-%d %H:%M:%S%.6f"
+    instants = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    days = [c for c, t in frame.schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(instants).dt.convert_time_zone("UTC").dt.strftime(fmt),
+                              pl.col(days).dt.strftime("%Y-%m-%d"))
 
 
 def _load(db: Session, table: Any, frame: pl.DataFrame) -> None:
@@ -156,8 +165,10 @@ def _load(db: Session, table: Any, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
     connection = db.connection()
+    pg = connection.dialect.name == "postgresql"
+    frame = _as_text(frame, pg)
     names = ", ".join(frame.columns)
-    if connection.dialect.name == "postgresql":
+    if pg:
         raw: Any = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(frame.write_csv(include_header=False, null_value=""))
@@ -166,16 +177,17 @@ def _load(db: Session, table: Any, frame: pl.DataFrame) -> None:
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", frame.rows())
 
 
-def _prepare(db: Session, frame: pl.DataFrame, *, actor: User | None, source: str, as_of: Any,
-             regions: frozenset[str]) -> pl.DataFrame:
-    """The slice as staging rows: trimmed, empty → NULL, codes upper-cased, restricted values
-    encrypted with their lookup hashes, decimals quantized (as text: never a float)."""
+def prepare(frame: pl.DataFrame, *, regions: frozenset[str], source: str, as_of: Any) -> pl.DataFrame:
+    """The slice as rows to write: trimmed, empty → NULL, codes upper-cased, restricted values
+    encrypted with their lookup hashes, decimals quantized (as text: never a float).
+
+    No database access: the import pipeline runs it in a thread one slice ahead of the writer (the
+    encryption is the costly part, and the writer mostly waits for the database)."""
     import datetime as dt
     import json
 
     from jianguan.core.crypto import encrypt_many, keyring, lookup_hash_many
     from jianguan.imports.identifiers import uscc_flags
-    from jianguan.officers.models import Agency
 
     ring = keyring()
     text = [c for c in frame.columns if frame.schema[c] == pl.String]
@@ -183,38 +195,34 @@ def _prepare(db: Session, frame: pl.DataFrame, *, actor: User | None, source: st
     for name in ("uscc", "id_number", "legal_rep_id_number"):
         if name in df.columns:
             df = df.with_columns(pl.col(name).str.to_uppercase())
-    codes_ = {c for c in (df.get_column("agency_code").drop_nulls().unique().to_list()
-                          if "agency_code" in df.columns else [])}
-    agencies = {code: id_ for code, id_ in db.execute(select(Agency.code, Agency.id).where(
-        Agency.code.in_(codes_)))} if codes_ else {}
+
+    def column(name: str) -> pl.Series:
+        return df.get_column(name) if name in df.columns else pl.Series(name, [None] * df.height, pl.String)
+
     out: dict[str, Any] = {"src_row": df.get_column("__row").cast(pl.Int64) if "__row" in df.columns
                            else pl.int_range(df.height, eager=True, dtype=pl.Int64)}
     for name in COPIED:
-        if name in SECRET.values() or name in ("agency_id", "uscc_warnings", "as_of", "source_system"):
-            continue
-        out[name] = df.get_column(name) if name in df.columns else pl.Series(name, [None] * df.height, pl.String)
+        if name not in SECRET.values() and name not in ("agency_id", "uscc_warnings", "as_of", "source_system"):
+            out[name] = column(name)
     for name, (precision, scale) in DECIMALS.items():
         out[name] = out[name].cast(pl.Decimal(precision, scale)).cast(pl.String)
     for name, hashed in SECRET.items():
         values = out[name].to_list()
         out[name] = pl.Series(name, encrypt_many(values, ring), pl.String)
         out[hashed] = pl.Series(hashed, lookup_hash_many(values, ring), pl.String)
-    agency_codes = df.get_column("agency_code") if "agency_code" in df.columns else None
-    out["agency_id"] = pl.Series("agency_id", [agencies.get(c) for c in agency_codes.to_list()], pl.Int64) \
-        if agency_codes is not None else pl.Series("agency_id", [None] * df.height, pl.Int64)
+    out["agency_code"] = column("agency_code")
     flags = uscc_flags(out["uscc"], regions)
     quoted = [pl.when(pl.col(w)).then(pl.lit(json.dumps(w))).otherwise(None) for w in uscc.WARNINGS]
     out["uscc_warnings"] = flags.select(
         (pl.lit("[") + pl.concat_list(quoted).list.drop_nulls().list.join(", ") + pl.lit("]")).alias("w")
     ).get_column("w")
     out["source_system"] = pl.Series("source_system", [source[:60]] * df.height, pl.String)
-    stamp = as_of.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if as_of is not None else None
-    out["as_of"] = pl.Series("as_of", [stamp] * df.height, pl.String)
-    out["key"] = pl.Series("key", [u if u is not None else f"id:{h}" for u, h in zip(
-        out["uscc"].to_list(), out["id_number_hash"].to_list(), strict=True)], pl.String)
+    stamp = as_of.astimezone(dt.UTC) if as_of is not None else None
+    out["as_of"] = pl.Series("as_of", [stamp] * df.height, pl.Datetime("us", "UTC"))
     for name in ("tags", "licence_type", "licence_number", "licence_valid_until"):
-        out[name] = df.get_column(name) if name in df.columns else pl.Series(name, [None] * df.height, pl.String)
-    return pl.DataFrame(out)
+        out[name] = column(name)
+    rows = pl.DataFrame(out)
+    return rows.with_columns(pl.coalesce(pl.col("uscc"), pl.lit("id:") + pl.col("id_number_hash")).alias("key"))
 
 
 def out_of_scope(db: Session, frame: pl.DataFrame, actor: User) -> pl.Series:
@@ -263,51 +271,182 @@ def out_of_scope(db: Session, frame: pl.DataFrame, actor: User) -> pl.Series:
     return pl.Series("out", result)
 
 
-def _ensure_stage(db: Session) -> Any:
+def _ensure(db: Session, table: Any) -> None:
+    """An empty temporary staging table (created once per connection)."""
     from sqlalchemy.schema import CreateTable
 
-    table = _stage_table()
     connection = db.connection()
     connection.execute(CreateTable(table, if_not_exists=True))
-    connection.exec_driver_sql(f"DELETE FROM {STAGE}")
+    connection.exec_driver_sql(f"DELETE FROM {table.name}")
+
+
+def _matched(db: Session, rows: pl.DataFrame, actor: User | None) -> pl.DataFrame:
+    """``rows`` with ``agency_id`` (from its code; else the actor's agency for new rows) and
+    ``entity_id`` (NULL: a new entity)."""
+    from jianguan.officers.models import Agency
+
+    codes_ = [c for c in rows.get_column("agency_code").drop_nulls().unique().to_list() if c]
+    agencies = dict(db.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes_))).all()) \
+        if codes_ else {}
+    usccs = rows.get_column("uscc").drop_nulls().to_list()
+    hashes = rows.filter(pl.col("uscc").is_null()).get_column("id_number_hash").drop_nulls().to_list()
+    found: list[tuple[str, int]] = []
+    table = _lookup_table(db, "entities")
+    if usccs:
+        found.extend((u or "", e) for u, e in db.execute(select(table.c.uscc, table.c.id).where(
+            one_of(db, table.c.uscc, usccs))))
+    if hashes:
+        found.extend((f"id:{h}", e) for h, e in db.execute(select(table.c.id_number_hash, table.c.id).where(
+            one_of(db, table.c.id_number_hash, hashes))))
+    known = pl.DataFrame(found, schema={"key": pl.String, "entity_id": pl.Int64}, orient="row")
+    return rows.with_columns(
+        pl.col("agency_code").replace_strict(agencies, default=None, return_dtype=pl.Int64).alias("agency_id"),
+    ).join(known, on="key", how="left")
+
+
+# While a large load has a table's unique constraints off, rows are matched against a snapshot of
+# its keys taken before the load wrote anything: (columns copied, columns indexed).
+SNAPSHOTS = {"entities": (("id", "uscc", "id_number_hash"), ("uscc", "id_number_hash")),
+             "entity_licences": (("id", "licence_type", "number", "entity_id", "valid_until"),
+                                 ("licence_type, number",))}
+
+
+def _lookup_table(db: Session, name: str) -> Any:
+    """Where existing rows of ``name`` are found: the table — or its snapshot, while a large load has
+    the table's unique constraints off (so no index on its keys). Rows of the load itself need no
+    lookup: a file names each USCC and each licence once (checked); natural persons are added to
+    the snapshot as they are written."""
+    from sqlalchemy import Column, MetaData, Table
+
+    off = db.info.get(UNIQUE_OFF)
+    source: Any = Entity.__table__ if name == "entities" else EntityLicence.__table__
+    if off is None or name not in off[1]:
+        return source
+    columns, indexed = SNAPSHOTS[name]
+    snapshot = f"import_known_{name}"
+    table = Table(snapshot, MetaData(), *(Column(c, source.c[c].type) for c in columns), prefixes=["TEMPORARY"])
+    if db.info.get(snapshot) != off[0]:  # the first slice of this load: nothing of it written yet
+        conn = db.connection()
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {snapshot}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {snapshot} AS SELECT {', '.join(columns)} FROM {name}")
+        for column in indexed:
+            conn.exec_driver_sql(f"CREATE INDEX ON {snapshot} ({column})")
+        conn.exec_driver_sql(f"ANALYZE {snapshot}")
+        db.info[snapshot] = off[0]
     return table
 
 
+def _take_ids(db: Session, n: int) -> pl.Series:
+    """``n`` fresh entity ids, taken before the rows are written so every related row can carry them."""
+    connection = db.connection()
+    if n == 0:
+        return pl.Series("entity_id", [], pl.Int64)
+    if connection.dialect.name == "postgresql" and "entities" in db.info.get(LOCKED, ()):
+        # No other transaction can insert an entity now: reserve the whole block in one call.
+        last = connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('entities', 'id'), "
+                                          "nextval(pg_get_serial_sequence('entities', 'id')) + %(n)s - 1)",
+                                          {"n": n}).scalar_one()
+        return pl.int_range(last - n + 1, last + 1, eager=True, dtype=pl.Int64).alias("entity_id")
+    if connection.dialect.name == "postgresql":
+        ids = connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('entities', 'id')) FROM generate_series(1, %(n)s)", {"n": n})
+        return pl.Series("entity_id", [i for (i,) in ids], pl.Int64)
+    # SQLite hands out max(id) + 1: take the write lock first so no other writer can take the same ids.
+    connection.exec_driver_sql("UPDATE entities SET id = id WHERE id = -1")
+    top = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM entities").scalar() or 0
+    return pl.int_range(top + 1, top + 1 + n, eager=True, dtype=pl.Int64).alias("entity_id")
+
+
 def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: str = "", source: str = "",
-                as_of: Any = None) -> UpsertResult:
-    """Upsert one checked slice by USCC (or a natural person's ID-number hash), set-based."""
-    import re
-
-    from sqlalchemy import bindparam, text
-
+                as_of: Any = None, prepared: pl.DataFrame | None = None) -> UpsertResult:
+    """Upsert one checked slice by USCC (or a natural person's ID-number hash), set-based.
+    ``prepared``: ``prepare(frame, …)`` already done (by the pipeline, one slice ahead)."""
     from jianguan.core.workdays import today_shanghai
-    from jianguan.db import UTCDateTime, utcnow
-    from jianguan.reference import service as ref
+    from jianguan.db import utcnow
 
     service.require_writer(actor)
     result = UpsertResult()
     if frame.height == 0:
         return result
-    regions = db.info.setdefault("jianguan.regions", None) or ref.region_codes(db)
-    db.info["jianguan.regions"] = regions
-    rows = _prepare(db, frame, actor=actor, source=source, as_of=as_of, regions=regions)
+    rows = prepared if prepared is not None else prepare(frame, regions=region_codes(db), source=source, as_of=as_of)
     db.flush()
-    stage = _ensure_stage(db)
+    now, today = utcnow(), today_shanghai()
+    rows = _matched(db, rows, actor)
+    old = rows.filter(pl.col("entity_id").is_not_null())
+    # A natural person twice in one slice: the last row wins (USCCs are unique per file: checked).
+    new = rows.filter(pl.col("entity_id").is_null()).unique("key", keep="last", maintain_order=True)
+    new = new.with_columns(_take_ids(db, new.height)).with_columns(
+        pl.col("agency_id").fill_null(pl.lit(actor.agency_id if actor is not None else None, pl.Int64)))
+    if old.height:
+        result.updated = _update_existing(db, old, actor=actor, now=now, today=today, source=source)
+    _insert_new(db, new, actor=actor, now=now, today=today, source=source)
+    known = _lookup_table(db, "entities")
+    if known.name != "entities":
+        _load(db, known, new.filter(pl.col("uscc").is_null()).select(
+            pl.col("entity_id").alias("id"), "uscc", "id_number_hash"))
+    result.created = new.height
+    result.unchanged = frame.height - result.created - result.updated
+    linked = pl.concat([old, new.select(old.columns)])
+    _tags(db, linked, known=old.get_column("entity_id"), today=today, now=now, source=source)
+    _licences(db, linked, known=old.get_column("entity_id"), now=now, today=today, source=source)
+    ids = linked.get_column("entity_id")
+    detail = {"batch": batch, "rows": frame.height, "created": result.created, "updated": result.updated,
+              "unchanged": result.unchanged, "first_id": ids.min(), "last_id": ids.max()}
+    audit.record(db, actor=actor, action="entity.import", object_type="entity", object_id=batch or None,
+                 payload=detail, detail=detail)
+    return result
+
+
+def region_codes(db: Session) -> frozenset[str]:
+    """GB/T 2260 codes, read once per session (USCC warnings of every slice need them)."""
+    from jianguan.reference import service as ref
+
+    regions: frozenset[str] | None = db.info.get("jianguan.regions")
+    if regions is None:
+        regions = db.info["jianguan.regions"] = ref.region_codes(db)
+    return regions
+
+
+def _insert_new(db: Session, new: pl.DataFrame, *, actor: User | None, now: Any, today: Any, source: str) -> None:
+    """New entities and their first credit/risk history rows, written directly."""
+    if new.height == 0:
+        return
     licensed = pl.col("licence_type").is_not_null() & pl.col("licence_number").is_not_null()
-    last = pl.col("src_row") == pl.col("src_row").max().over("licence_type", "licence_number")  # one per licence
-    staged = rows.select("src_row", *COPIED, (licensed & last).cast(pl.Int8).alias("licensed"), "licence_type",
-                         "licence_number", "licence_valid_until")
-    _load(db, stage, staged)
+    entities = new.select(
+        pl.col("entity_id").alias("id"),
+        *(pl.col(c).fill_null(TEXT_DEFAULTS[c]) if c in TEXT_DEFAULTS else pl.col(c) for c in COPIED),
+        pl.when(licensed).then(pl.lit(today)).otherwise(None).alias("under_supervision_since"),
+        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"), pl.lit(1).alias("version"))
+    _load(db, Entity.__table__, entities)
+    for column, table in HISTORIES:
+        _load(db, _table(table), new.filter(pl.col(column).is_not_null()).select(
+            "entity_id", pl.col(column).alias("value"), pl.lit(today).alias("valid_from"),
+            pl.lit(source[:60]).alias("source"), pl.lit("").alias("reason"),
+            pl.lit(actor.id if actor else None, pl.Int64).alias("actor_id"), pl.lit(now).alias("created_at")))
+
+
+def _table(name: str) -> Any:
+    from jianguan.db import Base
+
+    return Base.metadata.tables[name]
+
+
+def _update_existing(db: Session, old: pl.DataFrame, *, actor: User | None, now: Any, today: Any,
+                     source: str) -> int:
+    """Existing entities through the staging table; → how many really changed."""
+    import re
+
+    from sqlalchemy import bindparam, text
+
+    from jianguan.db import UTCDateTime
+
+    stage = _stage_table()
+    _ensure(db, stage)
+    _load(db, stage, old.select("src_row", "entity_id", *COPIED))
     conn = db.connection()
     pg = conn.dialect.name == "postgresql"
-    if pg:  # a fresh temporary table has no statistics; without them the joins below go quadratic
-        conn.exec_driver_sql(f"ANALYZE {STAGE}")
-        # The slice is small and every join below has an index on the big side: probing beats hashing
-        # the whole registry once per slice. LOCAL: only for this import's transaction.
-        conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-        conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
+    _probing(db, STAGE, True)
     differs = "IS DISTINCT FROM" if pg else "IS NOT"
-    now, today = utcnow(), today_shanghai()
     params = {"now": now, "today": today, "actor": actor.id if actor else None, "source": source[:60]}
 
     def run(sql: str) -> Any:
@@ -316,26 +455,22 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
             statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
         return conn.execute(statement, {k: v for k, v in params.items() if re.search(rf":{k}\b", sql)})
 
-    run(f"UPDATE {STAGE} SET entity_id = COALESCE("
-        f"(SELECT e.id FROM entities e WHERE e.uscc = {STAGE}.uscc), "
-        f"(SELECT e.id FROM entities e WHERE {STAGE}.uscc IS NULL AND e.id_number_hash = {STAGE}.id_number_hash))")
-    run(f"UPDATE {STAGE} SET is_new = CASE WHEN entity_id IS NULL THEN 1 ELSE 0 END")
     if actor is not None:
         from jianguan.auth.scope import visible
 
         hidden = db.scalar(select(func.count()).select_from(Entity).where(
-            Entity.id.in_(text(f"SELECT entity_id FROM {STAGE} WHERE entity_id IS NOT NULL")),
-            ~visible(Entity, actor)))
+            Entity.id.in_(text(f"SELECT entity_id FROM {STAGE}")), ~visible(Entity, actor)))
         if hidden:
             raise Forbidden(N_("This entity is outside your data scope."))
-    # Credit and risk of existing entities: close the open history row, open one, when the value changes.
-    for column, table in (("credit_class", "entity_credit_history"), ("risk_level", "entity_risk_history")):
+    # Credit and risk: close the open history row and open one when the value changes.
+    for column, table in HISTORIES:
         changed = (f"SELECT s.entity_id FROM {STAGE} s JOIN entities e ON e.id = s.entity_id "
                    f"WHERE s.{column} IS NOT NULL AND s.{column} {differs} e.{column}")
         run(f"UPDATE {table} SET valid_to = :today WHERE valid_to IS NULL AND entity_id IN ({changed})")
         run(f"INSERT INTO {table} (entity_id, value, valid_from, valid_to, source, reason, actor_id, created_at) "
             f"SELECT s.entity_id, s.{column}, :today, NULL, :source, '', :actor, :now FROM {STAGE} s "
             f"JOIN entities e ON e.id = s.entity_id WHERE s.{column} IS NOT NULL AND s.{column} {differs} e.{column}")
+
     def assign(c: str) -> str:
         if c in SECRET:  # a fresh ciphertext only when the value (its hash) changed
             h = SECRET[c]
@@ -347,80 +482,86 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     change = " OR ".join(f"(s.{c} IS NOT NULL AND s.{c} {differs} entities.{c})" for c in COMPARED)
     updated = run(f"UPDATE entities SET {sets}, updated_at = :now, version = entities.version + 1 "
                   f"FROM {STAGE} s WHERE entities.id = s.entity_id AND ({change})")
-    result.updated = max(updated.rowcount or 0, 0)
-    new_cols = [c for c in COPIED]
-    values = ", ".join(
-        f"COALESCE(s.{c}, '{TEXT_DEFAULTS[c]}')" if c in TEXT_DEFAULTS else
-        (f"COALESCE(s.{c}, :actor_agency)" if c == "agency_id" else
-         (f"CAST(s.{c} AS JSON)" if c == "uscc_warnings" and pg else f"s.{c}")) for c in new_cols)
-    params["actor_agency"] = actor.agency_id if actor is not None else None
-    inserted = run(f"INSERT INTO entities ({', '.join(new_cols)}, under_supervision_since, created_at, updated_at, "
-                   f"version) SELECT {values}, CASE WHEN s.licensed = 1 THEN :today END, :now, :now, 1 "
-                   f"FROM {STAGE} s WHERE s.is_new = 1 ORDER BY s.src_row")
-    result.created = max(inserted.rowcount or 0, 0)
-    result.unchanged = frame.height - result.created - result.updated
-    run(f"UPDATE {STAGE} SET entity_id = COALESCE("
-        f"(SELECT e.id FROM entities e WHERE e.uscc = {STAGE}.uscc), "
-        f"(SELECT e.id FROM entities e WHERE {STAGE}.uscc IS NULL AND e.id_number_hash = {STAGE}.id_number_hash)) "
-        f"WHERE is_new = 1")
-    for column, table in (("credit_class", "entity_credit_history"), ("risk_level", "entity_risk_history")):
-        run(f"INSERT INTO {table} (entity_id, value, valid_from, valid_to, source, reason, actor_id, created_at) "
-            f"SELECT entity_id, {column}, :today, NULL, :source, '', :actor, :now FROM {STAGE} "
-            f"WHERE is_new = 1 AND {column} IS NOT NULL")
-    ids = pl.DataFrame(conn.execute(text(f"SELECT src_row, entity_id FROM {STAGE}")).all(),
-                       schema={"src_row": pl.Int64, "entity_id": pl.Int64}, orient="row")
-    linked = rows.join(ids, on="src_row", how="left")
-    _tags(db, linked, today, now, source)
-    _licences(run, differs)
-    span = (ids.get_column("entity_id").min(), ids.get_column("entity_id").max()) if ids.height else (None, None)
-    detail = {"batch": batch, "rows": frame.height, "created": result.created, "updated": result.updated,
-              "unchanged": result.unchanged, "first_id": span[0], "last_id": span[1]}
-    audit.record(db, actor=actor, action="entity.import", object_type="entity", object_id=batch or None,
-                 payload=detail, detail=detail)
-    return result
+    _probing(db, STAGE, False)
+    return max(updated.rowcount or 0, 0)
 
 
-def _tags(db: Session, linked: pl.DataFrame, today: Any, now: Any, source: str) -> None:
-    """Tags not already open on the entity are added (from today)."""
+def _probing(db: Session, stage: str, on: bool) -> None:
+    """PostgreSQL: joins of a staging table (a slice) with a registry table probe the registry's
+    index instead of hashing the whole table once per slice — the planner would not know better: a
+    fresh temporary table has no statistics, and rows this transaction added are not in the registry's.
+    LOCAL to the transaction, and set back after the slice (a foreign key re-added at the end wants
+    its hash join)."""
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        return
+    if on:
+        conn.exec_driver_sql(f"ANALYZE {stage}")
+    for setting in ("enable_hashjoin", "enable_mergejoin"):
+        conn.exec_driver_sql(f"SET LOCAL {setting} = {'off' if on else 'on'}")
+
+
+def _tags(db: Session, linked: pl.DataFrame, *, known: pl.Series, today: Any, now: Any, source: str) -> None:
+    """Tags not already open on the entity are added (from today); ``known``: ids that existed before."""
     pairs = linked.select("entity_id", pl.col("tags").str.split(";").alias("tag")).explode("tag").filter(
         pl.col("tag").is_not_null() & (pl.col("tag") != "")).unique()
     if pairs.height == 0:
         return
-    ids = pairs.get_column("entity_id").unique().to_list()
-    open_: list[tuple[int, str]] = []
-    for i in range(0, len(ids), CHUNK):
-        open_.extend((e, t) for e, t in db.execute(select(EntityTag.entity_id, EntityTag.tag).where(
-            EntityTag.entity_id.in_(ids[i:i + CHUNK]), EntityTag.until.is_(None))))
+    ids = pairs.filter(pl.col("entity_id").is_in(known.implode())).get_column("entity_id").unique().to_list()
+    open_ = [(e, t) for e, t in db.execute(select(EntityTag.entity_id, EntityTag.tag).where(
+        one_of(db, EntityTag.entity_id, ids), EntityTag.until.is_(None)))] if ids else []
     already = pl.DataFrame(open_, schema={"entity_id": pl.Int64, "tag": pl.String}, orient="row")
     fresh = pairs.join(already, on=["entity_id", "tag"], how="anti")
     _load(db, EntityTag.__table__, fresh.with_columns(
-        pl.lit(today.isoformat()).alias("since"), pl.lit(source[:60]).alias("source"),
-        pl.lit(_stamp(now)).alias("created_at")))
+        pl.lit(today).alias("since"), pl.lit(source[:60]).alias("source"), pl.lit(now).alias("created_at")))
 
 
-def _licences(run: Any, differs: str) -> None:
-    """Licences upserted by (type, number); an entity holding one is under supervision from today."""
-    clash = run(f"SELECT s.src_row FROM {STAGE} s JOIN entity_licences l ON l.licence_type = s.licence_type "
-                f"AND l.number = s.licence_number WHERE s.licensed = 1 AND l.entity_id <> s.entity_id").first()
-    if clash is not None:
+def _licences(db: Session, linked: pl.DataFrame, *, known: pl.Series, now: Any, today: Any, source: str) -> None:
+    """Licences upserted by (type, number); an entity holding one is under supervision from today
+    (new entities got that date when they were inserted). The slice's licences are matched in one
+    query; new ones are written directly. No two rows of a file share a licence (a check)."""
+    from sqlalchemy import bindparam, update
+
+    from jianguan.db import UTCDateTime
+
+    held = linked.filter(pl.col("licence_type").is_not_null() & pl.col("licence_number").is_not_null()).select(
+        "src_row", "entity_id", "licence_type", pl.col("licence_number").alias("number"),
+        pl.col("licence_valid_until").alias("valid_until"))
+    if held.height == 0:
+        return
+    table: Any = EntityLicence.__table__
+    lookup = _lookup_table(db, "entity_licences")
+    types = held.get_column("licence_type").unique().to_list()
+    numbers = held.get_column("number").unique().to_list()
+    stored = pl.DataFrame(
+        list(db.execute(select(lookup.c.id, lookup.c.licence_type, lookup.c.number, lookup.c.entity_id,
+                               lookup.c.valid_until).where(one_of(db, lookup.c.licence_type, types),
+                                                           one_of(db, lookup.c.number, numbers)))),
+        schema={"id": pl.Int64, "licence_type": pl.String, "number": pl.String, "held_by": pl.Int64,
+                "stored_until": pl.Date}, orient="row")
+    matched = held.join(stored, on=["licence_type", "number"], how="left")
+    clash = matched.filter(pl.col("held_by").is_not_null() & (pl.col("held_by") != pl.col("entity_id")))
+    if clash.height:
         error = Invalid("licence_number", N_("This licence number belongs to another entity."))
-        error.details = [{**d, "row": clash[0]} for d in error.details]
+        error.details = [{**d, "row": clash.get_column("src_row").min()} for d in error.details]
         raise error
-    run(f"UPDATE entity_licences SET valid_until = s.licence_valid_until, updated_at = :now, "
-        f"version = entity_licences.version + 1 FROM {STAGE} s WHERE s.licensed = 1 "
-        f"AND entity_licences.licence_type = s.licence_type AND entity_licences.number = s.licence_number "
-        f"AND s.licence_valid_until IS NOT NULL AND s.licence_valid_until {differs} entity_licences.valid_until")
-    run(f"INSERT INTO entity_licences (entity_id, licence_type, number, valid_until, issuer, status, source_system, "
-        f"created_at, updated_at, version) SELECT s.entity_id, s.licence_type, s.licence_number, "
-        f"s.licence_valid_until, '', 'valid', :source, :now, :now, 1 FROM {STAGE} s WHERE s.licensed = 1 "
-        f"AND NOT EXISTS (SELECT 1 FROM entity_licences l WHERE l.licence_type = s.licence_type "
-        f"AND l.number = s.licence_number)")
-    run(f"UPDATE entities SET under_supervision_since = :today WHERE id IN (SELECT entity_id FROM {STAGE} "
-        f"WHERE licensed = 1 AND is_new = 0) AND (under_supervision_since IS NULL OR under_supervision_since > :today)")
-
-
-def _stamp(moment: Any) -> str:
-    """A UTC instant as both databases read it from text."""
-    import datetime as dt
-
-    return str(moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+    until = pl.col("valid_until").str.to_date(strict=False)
+    renewed = matched.filter(pl.col("id").is_not_null() & until.is_not_null()
+                             & (until != pl.col("stored_until")).fill_null(True))
+    if renewed.height:
+        db.connection().execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                valid_until=bindparam("b_until"), updated_at=bindparam("b_now", type_=UTCDateTime()),
+                version=table.c.version + 1),
+            [{"b_id": i, "b_until": u, "b_now": now} for i, u in renewed.select("id", until.alias("u")).rows()])
+    _load(db, table, matched.filter(pl.col("id").is_null()).select(
+        "entity_id", "licence_type", "number", "valid_until", pl.lit("").alias("issuer"),
+        pl.lit("valid").alias("status"), pl.lit(source[:60]).alias("source_system"),
+        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"), pl.lit(1).alias("version")))
+    supervised = held.filter(pl.col("entity_id").is_in(known.implode())).get_column("entity_id").unique().to_list()
+    if supervised:
+        entities: Any = Entity.__table__
+        since = entities.c.under_supervision_since
+        db.connection().execute(update(entities).where(one_of(db, entities.c.id, supervised),
+                                                       since.is_(None) | (since > today))
+                                .values(under_supervision_since=today))

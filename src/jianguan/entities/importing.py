@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import User
+from jianguan.core.bulkload import one_of
 from jianguan.entities import bulk, uscc
 from jianguan.entities.models import Entity
 from jianguan.imports.checks import (
@@ -32,6 +33,16 @@ from jianguan.imports.checks import (
 KIND = "entities"
 KEY = "uscc"
 TOLERATED = ("source_system", "as_of")  # recorded per batch (its source and as-of time), not per row
+# A first load (or one that more than doubles the registry) of at least this many entities rebuilds
+# the indexes of these tables once at the end (core.bulkload); smaller imports keep them up to date.
+BULK_MIN_ROWS = 100_000
+# A licence belongs to one entity: two rows of a file naming the same one is an error.
+_LICENCE = pl.col("licence_number").str.strip_chars(PY_SPACE)
+ALSO_UNIQUE = {"licence_number": (pl.when(_LICENCE != "").then(
+    pl.col("licence_type").str.strip_chars(PY_SPACE).fill_null("") + "|" + _LICENCE), "duplicate.licence")}
+BULK_TABLES = ("entities", "entity_credit_history", "entity_risk_history", "entity_licences", "entity_tags")
+# Unique keys rebuilt (and so checked again) when the load ends; bulk.SNAPSHOTS matches rows meanwhile.
+BULK_UNIQUE = ("entities", "entity_licences")
 FIELDS: tuple[Field, ...] = (
     Field("uscc", "统一社会信用代码", "uscc", help="18位；特定自然人留空并填 id_number"),
     Field("id_number", "身份证号（特定自然人）", "id_number"),
@@ -98,16 +109,31 @@ def _plan(columns: set[str], ctx: Context) -> tuple[Stages, Found]:
 
 def existing_keys(db: Session, keys: Sequence[str]) -> set[str]:
     """Which USCCs are already in the database (those rows are updates)."""
-    found: set[str] = set()
-    for i in range(0, len(keys), 1000):
-        found.update(c for c in db.scalars(select(Entity.uscc).where(Entity.uscc.in_(keys[i:i + 1000]))) if c)
-    return found
+    return {c for c in db.scalars(select(Entity.uscc).where(one_of(db, Entity.uscc, keys))) if c} if keys else set()
+
+
+def context(db: Session) -> frozenset[str]:
+    """What ``prepare`` needs from the database, read once per import (GB/T 2260 codes)."""
+    return bulk.region_codes(db)
+
+
+def prepare(frame: pl.DataFrame, context: frozenset[str], *, source: str, as_of: dt.datetime | None) -> pl.DataFrame:
+    """The costly, database-free part of writing a slice (encryption); run one slice ahead."""
+    return bulk.prepare(frame, regions=context, source=source, as_of=as_of)
+
+
+def bulk_tables(db: Session, new_rows: int) -> tuple[str, ...]:
+    """Tables whose indexes are rebuilt after the import instead of kept up to date row by row:
+    only when the import adds at least ``BULK_MIN_ROWS`` entities and at least as many as exist."""
+    if new_rows < BULK_MIN_ROWS or new_rows < (db.scalar(select(func.count()).select_from(Entity)) or 0):
+        return ()
+    return BULK_TABLES
 
 
 def write(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: str, source: str = "",
-          as_of: dt.datetime | None = None) -> tuple[int, int]:
+          as_of: dt.datetime | None = None, prepared: pl.DataFrame | None = None) -> tuple[int, int]:
     """Upsert one checked slice by USCC (or ID-number hash), set-based; → (created, updated)."""
-    result = bulk.write_frame(db, frame, actor=actor, batch=batch, source=source, as_of=as_of)
+    result = bulk.write_frame(db, frame, actor=actor, batch=batch, source=source, as_of=as_of, prepared=prepared)
     return result.created, result.updated
 
 

@@ -108,11 +108,13 @@ MESSAGES: dict[str, str] = {
     "uscc.region_mismatch": N_("USCC positions 3–8 are in another province than region_code."),
     "dates.order": N_("The closing date is before the establishment date."),
     "duplicate.file": N_("This key already appears on an earlier row of the file."),
+    "duplicate.licence": N_("This licence (type and number) already appears on an earlier row of the file."),
     "stale": N_("The data is older than the agreed freshness for source {source} ({days} days)."),
     **uscc.MESSAGES,
 }
 DIMENSION_OF = {"required": "completeness", "stale": "timeliness", "uscc.region_mismatch": "consistency",
-                "dates.order": "consistency", "duplicate.file": "consistency"}
+                "dates.order": "consistency", "duplicate.file": "consistency",
+                "duplicate.licence": "consistency"}
 PROBLEM_SCHEMA = {ROW: pl.Int64, "field": pl.String, "code": pl.String, "severity": pl.String,
                   "message": pl.String}
 
@@ -506,11 +508,14 @@ class Seen:
 _SEED = 20260401
 
 
-def duplicates(df: pl.DataFrame, key: str, seen: Seen | set[str], problems: Problems) -> None:
+def duplicates(df: pl.DataFrame, key: str, seen: Seen | set[str], problems: Problems, *,
+               value: pl.Expr | None = None, code: str = "duplicate.file") -> None:
     """Later occurrences of a key inside the file: within the slice, and against the keys of earlier
-    slices in ``seen`` (keys trimmed and upper-cased). Give a ``Seen()``; a plain ``set`` works too,
-    at the cost of one Python string per key."""
-    keys = df.select(pl.col(ROW), stripped(key).str.to_uppercase().alias("k"))
+    slices in ``seen`` (keys trimmed and upper-cased; ``value``: the key made of several columns,
+    reported on column ``key``). Give a ``Seen()``; a plain ``set`` works too, at the cost of one
+    Python string per key."""
+    made = stripped(key) if value is None else value.fill_null("")
+    keys = df.select(pl.col(ROW), made.str.to_uppercase().alias("k"))
     distinct = keys.get_column("k").unique()
     distinct = distinct.filter(distinct != "")
     if isinstance(seen, Seen):
@@ -522,7 +527,7 @@ def duplicates(df: pl.DataFrame, key: str, seen: Seen | set[str], problems: Prob
     later = ~pl.col("k").is_first_distinct()
     if earlier:
         later = later | pl.col("k").is_in(pl.Series(earlier, dtype=pl.String).implode())
-    problems.add(keys, (pl.col("k") != "") & later, key, "duplicate.file")
+    problems.add(keys, (pl.col("k") != "") & later, key, code)
 
 
 def rates(problems: pl.DataFrame, total: int) -> dict[str, float]:

@@ -46,7 +46,7 @@ def _import(kind: str, file: Path, source: str, as_of: str | None, dry_run: bool
         raise typer.Exit(2) from None
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # as written in China
-    labels = {"check": "检查", "write": "写入"}
+    labels = {"check": "检查", "write": "写入", "index": "重建索引"}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=as_json, console=err_console) as bar:
         tasks: dict[str, TaskID] = {}

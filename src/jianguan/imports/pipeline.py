@@ -8,7 +8,10 @@ and in valid-rows mode only rows without errors are written and the others go to
 An import kind is a module with ``KIND``, ``KEY``, ``FIELDS`` (optionally ``TOLERATED``: columns
 exports carry that the batch itself records, ignored without a warning), ``check(df, problems, ctx)``,
 ``existing_keys(db, keys)``, ``write(db, frame, *, actor, batch, source, as_of)`` and optionally
-``out_of_scope(db, frame, actor)`` (rows the actor may not write, reported before anything is written).
+``out_of_scope(db, frame, actor)`` (rows the actor may not write, reported before anything is written),
+``ALSO_UNIQUE`` ({field: (key expression, problem code)}: other keys no two rows may share),
+``context(db)`` + ``prepare(frame, context, *, source, as_of)`` (database-free work on a slice, handed
+to ``write`` as ``prepared=``) and ``bulk_tables(db, new_rows)`` (tables to index once, after a large load).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import datetime as dt
 import hashlib
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,7 +47,8 @@ checks.MESSAGES.update({
 checks.DIMENSION_OF.update({"scope": "consistency", "column.unknown": "completeness"})
 KINDS = ("entities", "officers")
 
-# progress(phase, done, total): phase "check" or "write"; total None while unknown.
+# progress(phase, done, total): phase "check", "write" or "index" (rebuilding after a large load);
+# total None while unknown.
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -182,8 +188,8 @@ def timeliness(source: str, as_of: dt.datetime | None, now: dt.datetime) -> dict
     return {ROW: 0, "field": "as_of", "code": "stale", "severity": checks.WARNING, "message": message}
 
 
-def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: checks.Context, seen: checks.Seen,
-                 actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: checks.Context,
+                 seen: dict[str, checks.Seen], actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(mapped rows, problems) of one slice."""
     fields: tuple[checks.Field, ...] = module.FIELDS
     missing = [f.key for f in fields if f.key not in part.columns]
@@ -191,7 +197,9 @@ def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: check
     problems = Problems()
     mapped = checks.standard_checks(part, fields, problems, ctx)
     module.check(mapped, problems, ctx)
-    checks.duplicates(part, module.KEY, seen, problems)
+    checks.duplicates(part, module.KEY, seen[module.KEY], problems)
+    for column, (value, code) in getattr(module, "ALSO_UNIQUE", {}).items():
+        checks.duplicates(mapped, column, seen[column], problems, value=value, code=code)
     scope = getattr(module, "out_of_scope", None)
     if scope is not None and actor is not None:
         outside = scope(db, mapped, actor)
@@ -213,7 +221,7 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
     tick("check", 0, total)
     frames: list[pl.DataFrame] = []
     shown: list[pl.DataFrame] = []
-    seen = checks.Seen()
+    seen: dict[str, checks.Seen] = defaultdict(checks.Seen)
     with tempfile.TemporaryDirectory(dir=_workroot()) as tmp:
         aliases = {f.label: f.key for f in module.FIELDS}  # a header may be the Chinese label
         for index, part in enumerate(read_batches(path, Path(tmp), batch_rows)):
@@ -255,19 +263,50 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
         outcome.rates = checks.rates(outcome.problems, outcome.total)
         if not write or (outcome.error_rows and not valid_rows):
             return outcome
-        written = 0
-        tick("write", 0, outcome.total - outcome.error_rows)
-        for file in sorted(Path(tmp).glob("*.parquet"), key=lambda p: int(p.stem)):
-            good = pl.read_parquet(file).filter(~pl.col(ROW).is_in(bad))
+        _write(db, module, sorted(Path(tmp).glob("*.parquet"), key=lambda p: int(p.stem)), bad, outcome,
+               actor=actor, source=source, as_of=as_of, batch_label=batch_label, tick=tick)
+    return outcome
+
+
+def _write(db: Session, module: ModuleType, files: list[Path], bad: pl.Series, outcome: Outcome, *, actor: Any,
+           source: str, as_of: dt.datetime | None, batch_label: str, tick: Progress) -> None:
+    """Write the checked slices in order. A kind's ``prepare`` (database-free: encryption…) runs in a
+    thread one slice ahead, while this thread mostly waits for the database; a large first load
+    writes with the kind's ``bulk_tables`` indexes off (core.bulkload)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jianguan.core.bulkload import indexes_off
+
+    prepare = getattr(module, "prepare", None)
+    context = module.context(db) if prepare is not None else None
+    tables = module.bulk_tables(db, outcome.new) if hasattr(module, "bulk_tables") else ()
+
+    def load(file: Path) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        good = pl.read_parquet(file).filter(~pl.col(ROW).is_in(bad))
+        ready = prepare(good, context, source=source, as_of=as_of) if prepare is not None and good.height else None
+        return good, ready
+
+    written, todo = 0, outcome.total - outcome.error_rows
+    tick("write", 0, todo)
+    unique = getattr(module, "BULK_UNIQUE", ())
+    with ThreadPoolExecutor(max_workers=1) as pool, indexes_off(db, tables, unique) if tables else nullcontext():
+        ahead = [pool.submit(load, f) for f in files[:1]]
+        for index in range(len(files)):
+            good, ready = ahead.pop().result()
+            if index + 1 < len(files):
+                ahead.append(pool.submit(load, files[index + 1]))
             if good.height == 0:
                 continue
-            created, updated = module.write(db, good, actor=actor, batch=batch_label, source=source, as_of=as_of)
+            extra = {"prepared": ready} if prepare is not None else {}
+            created, updated = module.write(db, good, actor=actor, batch=batch_label, source=source, as_of=as_of,
+                                            **extra)
             outcome.created += created
             outcome.updated += updated
             written += good.height
-            tick("write", written, outcome.total - outcome.error_rows)
-        outcome.written = True
-    return outcome
+            tick("write", written, todo)
+        if tables:
+            tick("index", 0, None)
+    outcome.written = True
 
 
 def _unknown_columns(names: list[str]) -> pl.DataFrame:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import User
+from jianguan.core.bulkload import one_of
 from jianguan.core.crypto import lookup_hash, lookup_hash_many
 from jianguan.core.i18n import N_
 from jianguan.imports.checks import ERROR, MESSAGES, WARNING, Context, Field, Problems, blank
@@ -71,12 +72,9 @@ def check(df: pl.DataFrame, problems: Problems, ctx: Context) -> None:
 def existing_keys(db: Session, keys: Sequence[str]) -> set[str]:
     """Which ID numbers belong to registered officers (matched by their keyed hashes)."""
     hashes = dict(zip(lookup_hash_many(list(keys)), keys, strict=True))
-    found: set[str] = set()
     names = [h for h in hashes if h]
-    for i in range(0, len(names), 1000):
-        found.update(hashes[h] for h in db.scalars(select(Officer.id_number_hash).where(
-            Officer.id_number_hash.in_(names[i:i + 1000]))) if h)
-    return found
+    return {hashes[h] for h in db.scalars(select(Officer.id_number_hash).where(
+        one_of(db, Officer.id_number_hash, names))) if h} if names else set()
 
 
 def out_of_scope(db: Session, frame: pl.DataFrame, actor: User) -> pl.Series:
