@@ -111,6 +111,21 @@ def search_p95(env: dict[str, str]) -> dict[str, object]:
     return out
 
 
+def database_mib(env: dict[str, str]) -> float:
+    """Size of the loaded database (PostgreSQL: the whole database; SQLite: its files)."""
+    url = env.get("JIANGUAN_DATABASE_URL")
+    if url:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            size = connection.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        engine.dispose()
+        return round(size / 2**20)
+    home = Path(env["JIANGUAN_HOME"])
+    return round(sum(p.stat().st_size for p in home.rglob("*.db*")) / 2**20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -131,6 +146,7 @@ def main() -> None:
         env.pop("JIANGUAN_DATABASE_URL", None)
         prepare(env)
         run_import("SQLite", file, env, not args.no_reimport)
+        print(json.dumps({"SQLite database MiB": database_mib(env)}))
         shutil.rmtree(home, ignore_errors=True)
     if args.pg:
         cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
@@ -142,6 +158,7 @@ def main() -> None:
         try:
             prepare(env)
             run_import("PostgreSQL", file, env, not args.no_reimport)
+            print(json.dumps({"PostgreSQL database MiB": database_mib(env)}))
             if args.search:
                 search_p95(env)
         finally:

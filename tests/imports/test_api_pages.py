@@ -202,3 +202,22 @@ def test_cli_dry_run_json_then_import(world: TwoDistricts, tmp_path: Path) -> No
     out_file = tmp_path / "t.xlsx"
     code, _ = run_cli("import", "template", "entities", str(out_file))
     assert code == 0 and out_file.read_bytes()[:2] == b"PK"
+
+
+def test_the_progress_names_the_index_rebuild_of_a_large_load(client: TestClient, world: TwoDistricts) -> None:
+    from jianguan.db import session_scope
+    from jianguan.imports.models import ImportBatch
+    from jianguan.imports.service import _Tracker
+
+    csrf = sign_in(client, "a_officer")
+    sent = client.post("/imports", data={"kind": "entities", "csrf_token": csrf},
+                       files={"file": ("e.csv", io.BytesIO(body(BAD)), "text/csv")}, follow_redirects=False)
+    batch_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    with session_scope() as db:
+        tracker = _Tracker(db.get(ImportBatch, batch_id), "confirm")
+    tracker("write", 50_000, 50_000)
+    shown = client.get(f"/imports/{batch_id}/progress")
+    assert shown.status_code == 200 and "写入" in shown.text and "50,000 / 50,000" in shown.text
+    tracker("index", 0, None)
+    shown = client.get(f"/imports/{batch_id}/progress")
+    assert shown.status_code == 200 and "正在重建检索索引" in shown.text and "<progress aria-label" in shown.text
