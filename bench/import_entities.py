@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def run_ours(path: Path, ctx: Any, stream: bool) -> tuple[int, set[tuple[int, st
     from jianguan.entities import importing as module
     from jianguan.imports import checks, pipeline
 
-    seen = checks.Seen()
+    seen: dict[str, checks.Seen] = defaultdict(checks.Seen)
     frames = []
     rows = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -108,6 +108,16 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
         seen.update(key[key != ""])
         return ~((key != "") & later)
 
+    licences: set[str] = set()
+
+    def licence_duplicate(df: pd.DataFrame) -> pd.Series:
+        number = df["licence_number"].str.strip()
+        kind = df["licence_type"].map(lambda v: resolve("licence_type", v) or v.strip())
+        key = (kind + "|" + number).str.upper().where(number != "", "")
+        later = key.duplicated(keep="first") | key.isin(licences)
+        licences.update(key[key != ""])
+        return ~((key != "") & later)
+
     def natural_key(df: pd.DataFrame) -> pd.Series:
         natural = df["kind"].map(lambda v: resolve("entity_kind", v)) == "natural_person"
         return present(df["uscc"]) | (natural & present(df["id_number"]))
@@ -129,6 +139,7 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
         _pd_check(natural_key, name="uscc|required"),
         _pd_check(region_mismatch, name="region_code|uscc.region_mismatch"),
         _pd_check(dates_order, name="closed_on|dates.order"),
+        _pd_check(licence_duplicate, name="licence_number|duplicate.licence"),
     ])
 
 
@@ -213,6 +224,23 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         return pl.LazyFrame({"k": keys}).select(
             ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
 
+    licences: set[str] = set()
+    licence_types = ctx.lookup("licence_type")
+
+    def licence_duplicate(data: PolarsData) -> pl.LazyFrame:
+        frame = data.lazyframe.select("licence_type", "licence_number").collect()
+        codes = checks.resolve_column(frame.get_column("licence_type"), licence_types,
+                                      lambda v: ctx.domains.resolve("licence_type", v))
+        number = checks.stripped("licence_number")
+        kind = pl.coalesce(pl.col("__code"), checks.stripped("licence_type"))
+        keys = frame.with_columns(codes.alias("__code")).select(
+            pl.when(number != "").then((kind + "|" + number).str.to_uppercase()).otherwise(pl.lit("")).alias("k")
+        ).get_column("k")
+        earlier = pl.Series([v for v in keys.unique().to_list() if v in licences], dtype=pl.String)
+        licences.update(v for v in keys.to_list() if v)
+        return pl.LazyFrame({"k": keys}).select(
+            ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+
     def natural_key(data: PolarsData) -> pl.LazyFrame:
         kind = pl.col("kind").map_batches(
             lambda s: checks.resolve_column(s, ctx.lookup("entity_kind"),
@@ -244,6 +272,7 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         _pl_check(natural_key, name="uscc|required"),
         _pl_check(region_mismatch, name="region_code|uscc.region_mismatch"),
         _pl_check(dates_order, name="closed_on|dates.order"),
+        _pl_check(licence_duplicate, name="licence_number|duplicate.licence"),
     ])
 
 

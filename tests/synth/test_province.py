@@ -82,6 +82,8 @@ def test_bad_rows_break_exactly_what_they_say(zhejiang: synth.Province) -> None:
     assert all("I" in c for c in by_kind["bad_charset"]["uscc"])
     assert (by_kind["missing_name"]["name"] == "").all()
     assert not any(id_ok(x) for x in by_kind["bad_id_number"]["legal_rep_id_number"])
+    twice = by_kind["duplicate_licence"]["licence_number"].to_list()
+    assert twice and all(frame["licence_number"].to_list().count(n) == 2 for n in twice)
     clean = frame.filter(pl.col("_problem") == "")
     assert all(uscc_ok(c) for c in clean["uscc"])
 

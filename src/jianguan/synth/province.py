@@ -110,7 +110,7 @@ SCALE = (["micro", "small", "medium", "large"], [0.62, 0.28, 0.08, 0.02])
 BAD_KINDS = [
     "missing_name", "bad_check_digit", "bad_charset", "unknown_region", "future_established",
     "closed_before_established", "bad_capital", "unknown_kind", "duplicate_uscc", "bad_id_number",
-    "region_mismatch", "unknown_industry",
+    "region_mismatch", "unknown_industry", "duplicate_licence",
 ]
 
 
@@ -288,5 +288,11 @@ def _break_rows(frame: pl.DataFrame, rng: np.random.Generator, rate: float) -> p
                                        for x in frame["legal_rep_id_number"].gather(where)])
     put("region_code", rows("region_mismatch"), "320102")  # a real county, not the one in the USCC
     put("industry_code", rows("unknown_industry"), "9999")
+    where = rows("duplicate_licence")  # the row before gets the same licence first (valid there)
+    for column, value in (("licence_type", "food_business"), ("licence_valid_until", "2029-12-31")):
+        put(column, where - 1, value)
+        put(column, where, value)
+    put("licence_number", where - 1, [f"JYDUP{i}" for i in where])
+    put("licence_number", where, [f"JYDUP{i}" for i in where])
     out = pl.DataFrame(columns)
     return out.with_columns(pl.Series("_problem", problem.tolist(), dtype=pl.String))
