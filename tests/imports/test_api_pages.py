@@ -220,4 +220,5 @@ def test_the_progress_names_the_index_rebuild_of_a_large_load(client: TestClient
     assert shown.status_code == 200 and "写入" in shown.text and "50,000 / 50,000" in shown.text
     tracker("index", 0, None)
     shown = client.get(f"/imports/{batch_id}/progress")
+    tracker.finish()
     assert shown.status_code == 200 and "正在重建检索索引" in shown.text and "<progress aria-label" in shown.text

@@ -109,3 +109,17 @@ def test_two_rows_naming_one_licence_are_refused_across_slices(db: Session, tmp_
     out = pipeline.run(db, path, kind="entities", actor=w.a_officer, write=False, batch_rows=2)
     assert [(p["row"], p["field"], p["code"]) for p in out.problem_list()] == [
         (5, "licence_number", "duplicate.licence"), (6, "licence_number", "duplicate.licence")]
+
+
+def test_a_new_batch_never_inherits_the_files_of_a_rolled_back_one(db: Session, tmp_path: Path) -> None:
+    w = make_two_districts(db)
+    ref.load_all(db)
+    savepoint = db.begin_nested()
+    gone = service.create(db, kind="entities", file=csv(tmp_path, [good(1)]), file_name="e.csv", actor=w.a_officer)
+    service.progress_file_queued(gone, "confirm")  # as if a worker had picked it up, then everything rolled back
+    stale = service.folder(gone)
+    savepoint.rollback()
+    batch, out = service.import_file(db, kind="entities", path=csv(tmp_path, [good(2)]), actor=w.a_officer)
+    assert (batch.status, out.created) == ("committed", 1)
+    if service.folder(batch) == stale:  # SQLite hands the id out again
+        assert service.progress_of(batch).get("state") == "done"

@@ -374,7 +374,8 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     rows = _matched(db, rows, actor)
     old = rows.filter(pl.col("entity_id").is_not_null())
     # A natural person twice in one slice: the last row wins (USCCs are unique per file: checked).
-    new = rows.filter(pl.col("entity_id").is_null()).unique("key", keep="last", maintain_order=True)
+    # In USCC order: the unique index takes the slice's keys in one sweep instead of at random.
+    new = rows.filter(pl.col("entity_id").is_null()).unique("key", keep="last").sort("key")
     new = new.with_columns(_take_ids(db, new.height)).with_columns(
         pl.col("agency_id").fill_null(pl.lit(actor.agency_id if actor is not None else None, pl.Int64)))
     if old.height:

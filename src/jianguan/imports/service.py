@@ -101,6 +101,9 @@ def create(db: Session, *, kind: str, file: IO[bytes] | Path, file_name: str, ac
     db.add(batch)
     db.flush()
     target = upload_path(batch)
+    # A folder of this id can only be left by a batch whose transaction rolled back (SQLite reuses
+    # the id): its files, a "running" progress among them, belong to nobody.
+    shutil.rmtree(target.parent, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(file, Path):
         shutil.copyfile(file, target)
