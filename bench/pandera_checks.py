@@ -118,6 +118,15 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
         licences.update(key[key != ""])
         return ~((key != "") & later)
 
+    people: set[str] = set()
+
+    def person_duplicate(df: pd.DataFrame) -> pd.Series:
+        number = df["id_number"].str.strip()
+        key = number.str.upper().where((df["uscc"].str.strip() == "") & (number != ""), "")
+        later = key.duplicated(keep="first") | key.isin(people)
+        people.update(key[key != ""])
+        return ~((key != "") & later)
+
     def natural_key(df: pd.DataFrame) -> pd.Series:
         natural = df["kind"].map(lambda v: resolve("entity_kind", v)) == "natural_person"
         return present(df["uscc"]) | (natural & present(df["id_number"]))
@@ -140,6 +149,7 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
         _pd_check(region_mismatch, name="region_code|uscc.region_mismatch"),
         _pd_check(dates_order, name="closed_on|dates.order"),
         _pd_check(licence_duplicate, name="licence_number|duplicate.licence"),
+        _pd_check(person_duplicate, name="id_number|duplicate.file"),
     ])
 
 
@@ -241,6 +251,18 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         return pl.LazyFrame({"k": keys}).select(
             ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
 
+    people: set[str] = set()
+
+    def person_duplicate(data: PolarsData) -> pl.LazyFrame:
+        number = checks.stripped("id_number")
+        keys = data.lazyframe.select(pl.when((checks.stripped("uscc") == "") & (number != ""))
+                                     .then(number.str.to_uppercase()).otherwise(pl.lit("")).alias("k")
+                                     ).collect().get_column("k")
+        earlier = pl.Series([v for v in keys.unique().to_list() if v in people], dtype=pl.String)
+        people.update(v for v in keys.to_list() if v)
+        return pl.LazyFrame({"k": keys}).select(
+            ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+
     def natural_key(data: PolarsData) -> pl.LazyFrame:
         kind = pl.col("kind").map_batches(
             lambda s: checks.resolve_column(s, ctx.lookup("entity_kind"),
@@ -273,6 +295,7 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         _pl_check(region_mismatch, name="region_code|uscc.region_mismatch"),
         _pl_check(dates_order, name="closed_on|dates.order"),
         _pl_check(licence_duplicate, name="licence_number|duplicate.licence"),
+        _pl_check(person_duplicate, name="id_number|duplicate.file"),
     ])
 
 

@@ -123,3 +123,19 @@ def test_a_new_batch_never_inherits_the_files_of_a_rolled_back_one(db: Session, 
     assert (batch.status, out.created) == ("committed", 1)
     if service.folder(batch) == stale:  # SQLite hands the id out again
         assert service.progress_of(batch).get("state") == "done"
+
+
+def test_a_natural_person_twice_in_a_file_is_refused_like_a_uscc_twice(db: Session, tmp_path: Path) -> None:
+    from jianguan.imports import pipeline
+
+    w = make_two_districts(db)
+    ref.load_all(db)
+    path = tmp_path / "people.csv"
+    person = ",张三,特定自然人,存续,330106,6210,2020-05-06,{}"
+    rows = [person.format("11010119900307109x"), good(1).replace(",110101199003078515", ","),
+            person.format("110101199003078515"), person.format("11010119900307109X")]  # once in lower case
+    path.write_text("uscc,name,kind,status,region_code,industry_code,established_on,id_number\n"
+                    + "\n".join(rows) + "\n")
+    out = pipeline.run(db, path, kind="entities", actor=w.a_officer, write=False, batch_rows=2)
+    assert [(p["row"], p["field"], p["code"]) for p in out.problem_list() if p["severity"] == "error"] == [
+        (5, "id_number", "duplicate.file")]

@@ -38,8 +38,14 @@ TOLERATED = ("source_system", "as_of")  # recorded per batch (its source and as-
 BULK_MIN_ROWS = 100_000
 # A licence belongs to one entity: two rows of a file naming the same one is an error.
 _LICENCE = pl.col("licence_number").str.strip_chars(PY_SPACE)
-ALSO_UNIQUE = {"licence_number": (pl.when(_LICENCE != "").then(
-    pl.col("licence_type").str.strip_chars(PY_SPACE).fill_null("") + "|" + _LICENCE), "duplicate.licence")}
+# A natural person (no USCC) is keyed by the ID number: twice in a file is the same mistake as a USCC twice.
+_PERSON = pl.col("id_number").str.strip_chars(PY_SPACE)
+ALSO_UNIQUE = {
+    "licence_number": (pl.when(_LICENCE != "").then(
+        pl.col("licence_type").str.strip_chars(PY_SPACE).fill_null("") + "|" + _LICENCE), "duplicate.licence"),
+    "id_number": (pl.when(pl.col("uscc").str.strip_chars(PY_SPACE).fill_null("") == "").then(_PERSON),
+                  "duplicate.file"),
+}
 BULK_TABLES = ("entities", "entity_credit_history", "entity_risk_history", "entity_licences", "entity_tags")
 # Unique keys rebuilt (and so checked again) when the load ends; bulk.SNAPSHOTS matches rows meanwhile.
 BULK_UNIQUE = ("entities", "entity_licences")
