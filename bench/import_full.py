@@ -5,8 +5,8 @@
 For each database: a fresh one (PostgreSQL: a throwaway cluster with durable defaults, fsync on),
 `jianguan init`, a system-admin account, then `jianguan import entities FILE --json` timed as a whole
 process under /usr/bin/time (wall seconds, peak RSS), then the same file again (every row an
-unchanged update). With --search, entity search on the loaded registry: name substring, USCC and
-region filters, first page of 25 with the total count, p50/p95 over 40 queries each.
+unchanged update). With --search, entity search on the loaded registry: name substring, USCC,
+county and city filters, first page of 25 with the total count, p50/p95 over 40 queries each.
 Files are generated once with `jianguan demo generate` and cached under --cache.
 """
 
@@ -97,7 +97,8 @@ def search_p95(env: dict[str, str]) -> dict[str, object]:
         regions = sorted({e.region_code for e in picks})
         cases = {"name substring": [{"q": n} for n in names[:40]],
                  "USCC": [{"q": u} for u in usccs[:40]],
-                 "region": [{"region_code": rng.choice(regions)} for _ in range(40)]}
+                 "region": [{"region_code": rng.choice(regions)} for _ in range(40)],
+                 "city": [{"region_code": rng.choice(regions)[:4] + "00"} for _ in range(40)]}
         for label, queries in cases.items():
             times = []
             for query in queries:
