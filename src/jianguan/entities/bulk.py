@@ -373,7 +373,7 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     now, today = utcnow(), today_shanghai()
     rows = _matched(db, rows, actor)
     old = rows.filter(pl.col("entity_id").is_not_null())
-    # A natural person twice in one slice: the last row wins (USCCs are unique per file: checked).
+    # Keys are unique per file (checked); for direct callers a key twice in a slice: the last row wins.
     # In USCC order: the unique index takes the slice's keys in one sweep instead of at random.
     new = rows.filter(pl.col("entity_id").is_null()).unique("key", keep="last").sort("key")
     new = new.with_columns(_take_ids(db, new.height)).with_columns(
