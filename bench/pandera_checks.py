@@ -39,6 +39,21 @@ def _pl_check(fn: Callable[..., Any], name: str) -> plx.Check:
     return plx.Check(fn, name=name, ignore_na=False)
 
 
+def _pd_first_time(key: pd.Series, seen: set[str]) -> pd.Series:
+    """True where a key ("" = none) is new to the file: not earlier in this slice nor in ``seen``."""
+    later = key.duplicated(keep="first") | key.isin(seen)
+    seen.update(key[key != ""])
+    return ~((key != "") & later)
+
+
+def _pl_first_time(keys: pl.Series, seen: set[str]) -> pl.LazyFrame:
+    """``_pd_first_time`` for a Polars column of keys."""
+    earlier = pl.Series([v for v in keys.unique().to_list() if v in seen], dtype=pl.String)
+    seen.update(v for v in keys.to_list() if v)
+    return pl.LazyFrame({"k": keys}).select(
+        ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+
+
 def _date(value: str) -> dt.date | None:
     v = value.strip()
     if not re.fullmatch(checks.DATE_RE.strip("^$"), v):
@@ -104,9 +119,7 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
 
     def duplicate(s: pd.Series) -> pd.Series:
         key = s.str.strip().str.upper()
-        later = key.duplicated(keep="first") | key.isin(seen)
-        seen.update(key[key != ""])
-        return ~((key != "") & later)
+        return _pd_first_time(key, seen)
 
     licences: set[str] = set()
 
@@ -114,18 +127,14 @@ def pandas_schema(ctx: Context) -> pdx.DataFrameSchema:
         number = df["licence_number"].str.strip()
         kind = df["licence_type"].map(lambda v: resolve("licence_type", v) or v.strip())
         key = (kind + "|" + number).str.upper().where(number != "", "")
-        later = key.duplicated(keep="first") | key.isin(licences)
-        licences.update(key[key != ""])
-        return ~((key != "") & later)
+        return _pd_first_time(key, licences)
 
     people: set[str] = set()
 
     def person_duplicate(df: pd.DataFrame) -> pd.Series:
         number = df["id_number"].str.strip()
         key = number.str.upper().where((df["uscc"].str.strip() == "") & (number != ""), "")
-        later = key.duplicated(keep="first") | key.isin(people)
-        people.update(key[key != ""])
-        return ~((key != "") & later)
+        return _pd_first_time(key, people)
 
     def natural_key(df: pd.DataFrame) -> pd.Series:
         natural = df["kind"].map(lambda v: resolve("entity_kind", v)) == "natural_person"
@@ -229,10 +238,7 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
     def duplicate(data: PolarsData) -> pl.LazyFrame:
         key = checks.stripped("uscc").str.to_uppercase()
         keys = data.lazyframe.select(key.alias("k")).collect().get_column("k")
-        earlier = pl.Series([v for v in keys.unique().to_list() if v in seen], dtype=pl.String)
-        seen.update(v for v in keys.to_list() if v)
-        return pl.LazyFrame({"k": keys}).select(
-            ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+        return _pl_first_time(keys, seen)
 
     licences: set[str] = set()
     licence_types = ctx.lookup("licence_type")
@@ -246,10 +252,7 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         keys = frame.with_columns(codes.alias("__code")).select(
             pl.when(number != "").then((kind + "|" + number).str.to_uppercase()).otherwise(pl.lit("")).alias("k")
         ).get_column("k")
-        earlier = pl.Series([v for v in keys.unique().to_list() if v in licences], dtype=pl.String)
-        licences.update(v for v in keys.to_list() if v)
-        return pl.LazyFrame({"k": keys}).select(
-            ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+        return _pl_first_time(keys, licences)
 
     people: set[str] = set()
 
@@ -258,10 +261,7 @@ def polars_schema(ctx: Context) -> plx.DataFrameSchema:
         keys = data.lazyframe.select(pl.when((checks.stripped("uscc") == "") & (number != ""))
                                      .then(number.str.to_uppercase()).otherwise(pl.lit("")).alias("k")
                                      ).collect().get_column("k")
-        earlier = pl.Series([v for v in keys.unique().to_list() if v in people], dtype=pl.String)
-        people.update(v for v in keys.to_list() if v)
-        return pl.LazyFrame({"k": keys}).select(
-            ~((pl.col("k") != "") & (~pl.col("k").is_first_distinct() | pl.col("k").is_in(earlier.implode()))))
+        return _pl_first_time(keys, people)
 
     def natural_key(data: PolarsData) -> pl.LazyFrame:
         kind = pl.col("kind").map_batches(

@@ -27,8 +27,6 @@ from jianguan.core.i18n import N_
 from jianguan.entities import codes, service, uscc
 from jianguan.entities.models import Entity, EntityLicence, EntityTag
 
-CHUNK = 1000
-
 
 @dataclass
 class UpsertResult:
@@ -65,11 +63,11 @@ def _existing(db: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, s
     found: dict[tuple[str, str], Entity] = {}
     usccs = sorted({k for kind, k in keys if kind == "uscc"})
     hashes = sorted({k for kind, k in keys if kind == "id"})
-    for i in range(0, len(usccs), CHUNK):
-        for e in db.scalars(select(Entity).where(Entity.uscc.in_(usccs[i:i + CHUNK]))):
+    if usccs:
+        for e in db.scalars(select(Entity).where(one_of(db, Entity.uscc, usccs))):
             found["uscc", e.uscc or ""] = e
-    for i in range(0, len(hashes), CHUNK):
-        for e in db.scalars(select(Entity).where(Entity.id_number_hash.in_(hashes[i:i + CHUNK]))):
+    if hashes:
+        for e in db.scalars(select(Entity).where(one_of(db, Entity.id_number_hash, hashes))):
             found["id", e.id_number_hash or ""] = e
     return found
 
@@ -240,10 +238,9 @@ def out_of_scope(db: Session, frame: pl.DataFrame, actor: User) -> pl.Series:
     keys = [u for u in usccs.drop_nulls().unique().to_list() if u]
     existing: set[str] = set()
     seen: set[str] = set()
-    for i in range(0, len(keys), CHUNK):
-        chunk = keys[i:i + CHUNK]
-        existing.update(u for u in db.scalars(select(Entity.uscc).where(Entity.uscc.in_(chunk))) if u)
-        seen.update(u for u in db.scalars(select(Entity.uscc).where(Entity.uscc.in_(chunk),
+    if keys:
+        existing.update(u for u in db.scalars(select(Entity.uscc).where(one_of(db, Entity.uscc, keys))) if u)
+        seen.update(u for u in db.scalars(select(Entity.uscc).where(one_of(db, Entity.uscc, keys),
                                                                    visible(Entity, actor))) if u)
     codes_ = frame.get_column("agency_code").str.strip_chars() if "agency_code" in frame.columns \
         else pl.Series([None] * n, dtype=pl.String)
@@ -280,9 +277,8 @@ def _ensure(db: Session, table: Any) -> None:
     connection.exec_driver_sql(f"DELETE FROM {table.name}")
 
 
-def _matched(db: Session, rows: pl.DataFrame, actor: User | None) -> pl.DataFrame:
-    """``rows`` with ``agency_id`` (from its code; else the actor's agency for new rows) and
-    ``entity_id`` (NULL: a new entity)."""
+def _matched(db: Session, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``agency_id`` (from its code, else NULL) and ``entity_id`` (NULL: a new entity)."""
     from jianguan.officers.models import Agency
 
     codes_ = [c for c in rows.get_column("agency_code").drop_nulls().unique().to_list() if c]
@@ -371,7 +367,7 @@ def write_frame(db: Session, frame: pl.DataFrame, *, actor: User | None, batch: 
     rows = prepared if prepared is not None else prepare(frame, regions=region_codes(db), source=source, as_of=as_of)
     db.flush()
     now, today = utcnow(), today_shanghai()
-    rows = _matched(db, rows, actor)
+    rows = _matched(db, rows)
     old = rows.filter(pl.col("entity_id").is_not_null())
     # Keys are unique per file (checked); for direct callers a key twice in a slice: the last row wins.
     # In USCC order: the unique index takes the slice's keys in one sweep instead of at random.
