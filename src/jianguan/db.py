@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import DateTime, Integer, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from jianguan.config import get_settings
 
@@ -49,6 +49,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def BinaryString(length: int) -> TypeEngine[str]:
+    """A string compared byte by byte (code point order) on both databases: SQLite does so anyway;
+    on PostgreSQL the column gets ``COLLATE "C"``. For codes and names that are sorted and indexed:
+    the same order on both databases whatever the server's locale, and b-tree builds 2–3× faster
+    (a locale collation compares through strcoll and cannot abbreviate keys)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -8,6 +8,7 @@ region lookups are read once (``codes.CACHE``), and per-row audit entries are re
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -168,8 +169,10 @@ def _load(db: Session, table: Any, frame: pl.DataFrame) -> None:
     names = ", ".join(frame.columns)
     if pg:
         raw: Any = connection.connection.driver_connection
+        data = io.BytesIO()  # bytes straight from Polars: a str would be decoded and encoded again
+        frame.write_csv(data, include_header=False, null_value="")
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(frame.write_csv(include_header=False, null_value=""))
+            copy.write(data.getbuffer())
         return
     marks = ", ".join("?" for _ in frame.columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", frame.rows())
@@ -184,7 +187,7 @@ def prepare(frame: pl.DataFrame, *, regions: frozenset[str], source: str, as_of:
     import datetime as dt
     import json
 
-    from jianguan.core.crypto import encrypt_many, keyring, lookup_hash_many
+    from jianguan.core.crypto import encrypt_column, keyring, lookup_hash_column
     from jianguan.imports.identifiers import uscc_flags
 
     ring = keyring()
@@ -205,9 +208,9 @@ def prepare(frame: pl.DataFrame, *, regions: frozenset[str], source: str, as_of:
     for name, (precision, scale) in DECIMALS.items():
         out[name] = out[name].cast(pl.Decimal(precision, scale)).cast(pl.String)
     for name, hashed in SECRET.items():
-        values = out[name].to_list()
-        out[name] = pl.Series(name, encrypt_many(values, ring), pl.String)
-        out[hashed] = pl.Series(hashed, lookup_hash_many(values, ring), pl.String)
+        values = out[name]
+        out[name] = encrypt_column(values, ring)
+        out[hashed] = lookup_hash_column(values, ring).alias(hashed)
     out["agency_code"] = column("agency_code")
     flags = uscc_flags(out["uscc"], regions)
     quoted = [pl.when(pl.col(w)).then(pl.lit(json.dumps(w))).otherwise(None) for w in uscc.WARNINGS]

@@ -118,6 +118,11 @@ def existing_keys(db: Session, keys: Sequence[str]) -> set[str]:
     return {c for c in db.scalars(select(Entity.uscc).where(one_of(db, Entity.uscc, keys))) if c} if keys else set()
 
 
+def registry_empty(db: Session) -> bool:
+    """No entity yet (a first load): the pipeline then skips ``existing_keys``."""
+    return db.scalar(select(Entity.id).limit(1)) is None
+
+
 def context(db: Session) -> frozenset[str]:
     """What ``prepare`` needs from the database, read once per import (GB/T 2260 codes)."""
     return bulk.region_codes(db)

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jianguan.core.crypto import EncryptedString
-from jianguan.db import Base, IdMixin, Record, UTCDateTime, utcnow
+from jianguan.db import Base, BinaryString, IdMixin, Record, UTCDateTime, utcnow
 
 # Name substring search (LIKE '%…%') on PostgreSQL; SQLite scans (fine for its sizes).
 PG_NAME_TRGM_DDL = (
@@ -37,16 +37,16 @@ class Entity(Record, Base):
         Index("ix_entities_agency_name", "agency_id", "name"),
     )
 
-    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    uscc: Mapped[str | None] = mapped_column(BinaryString(18), unique=True)
+    name: Mapped[str] = mapped_column(BinaryString(200), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # entity_kind
     status: Mapped[str] = mapped_column(String(32), default="active")  # entity_status
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    region_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(BinaryString(6))
     address: Mapped[str] = mapped_column(String(400), default="")
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
-    industry_code: Mapped[str | None] = mapped_column(String(5), index=True)  # GB/T 4754 class
+    industry_code: Mapped[str | None] = mapped_column(BinaryString(5), index=True)  # GB/T 4754 class
     scale: Mapped[str | None] = mapped_column(String(16))  # enterprise_scale
     registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # 万元
     established_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -56,11 +56,11 @@ class Entity(Record, Base):
     legal_rep_id_number_hash: Mapped[str | None] = mapped_column(String(64))
     # Natural persons (特定自然人) have no USCC: their ID number hash is the upsert key.
     id_number: Mapped[str | None] = mapped_column(EncryptedString())
-    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_number_hash: Mapped[str | None] = mapped_column(BinaryString(64), unique=True)
     contact_phone: Mapped[str | None] = mapped_column(EncryptedString())
     contact_phone_hash: Mapped[str | None] = mapped_column(String(64))
-    credit_class: Mapped[str | None] = mapped_column(String(2), index=True)  # current value
-    risk_level: Mapped[str | None] = mapped_column(String(8), index=True)  # current value
+    credit_class: Mapped[str | None] = mapped_column(BinaryString(2), index=True)  # current value
+    risk_level: Mapped[str | None] = mapped_column(BinaryString(8), index=True)  # current value
     under_supervision_since: Mapped[dt.date | None] = mapped_column(Date)
     uscc_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_system: Mapped[str] = mapped_column(String(60), default="")
@@ -84,8 +84,8 @@ class EntityLicence(Record, Base):
     __table_args__ = (Index("ix_entity_licences_type_number", "licence_type", "number", unique=True),)
 
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), index=True)
-    licence_type: Mapped[str] = mapped_column(String(40))  # licence_type
-    number: Mapped[str] = mapped_column(String(60))
+    licence_type: Mapped[str] = mapped_column(BinaryString(40))  # licence_type
+    number: Mapped[str] = mapped_column(BinaryString(60))
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
     issuer: Mapped[str] = mapped_column(String(200), default="")

@@ -11,7 +11,8 @@ exports carry that the batch itself records, ignored without a warning), ``check
 ``out_of_scope(db, frame, actor)`` (rows the actor may not write, reported before anything is written),
 ``ALSO_UNIQUE`` ({field: (key expression, problem code)}: other keys no two rows may share),
 ``context(db)`` + ``prepare(frame, context, *, source, as_of)`` (database-free work on a slice, handed
-to ``write`` as ``prepared=``) and ``bulk_tables(db, new_rows)`` (tables to index once, after a large load).
+to ``write`` as ``prepared=``), ``bulk_tables(db, new_rows)`` (tables to index once, after a large load)
+and ``registry_empty(db)`` (nothing registered yet: ``existing_keys`` is skipped).
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ from jianguan.core.i18n import N_, gettext
 from jianguan.imports import checks
 from jianguan.imports.checks import ROW, Problems
 
-BATCH_ROWS = 50_000
+# Rows checked per slice: larger slices read faster and pay the per-slice costs of the checks less
+# often (200,000 vs 50,000: the 5M-row check 13 → 11 s); memory stays bounded either way.
+BATCH_ROWS = 200_000
+# Rows written per slice: the writer's memory and the lead of the prepare-ahead thread follow it.
+WRITE_ROWS = 50_000
 # Problems the pipeline itself finds (the checks module holds the per-field ones).
 checks.MESSAGES.update({
     "scope": N_("This row would change an entity or officer outside your data scope."),
@@ -209,19 +214,24 @@ def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: check
 
 def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_of: dt.datetime | None = None,
         write: bool = True, valid_rows: bool = False, batch_label: str = "", progress: Progress | None = None,
-        batch_rows: int = BATCH_ROWS) -> Outcome:
-    """Check the whole file, then (if ``write`` and allowed by the mode) write it. Flushes only."""
+        batch_rows: int = BATCH_ROWS, file_sha256: str = "") -> Outcome:
+    """Check the whole file, then (if ``write`` and allowed by the mode) write it. Flushes only.
+    ``file_sha256``: the file's hash when the caller has it already (a batch's stored upload)."""
     from jianguan.db import utcnow
 
     module = kind_module(kind)
     ctx = checks.Context.load(db)
-    outcome = Outcome(kind=kind, sha256=sha256(path))
+    outcome = Outcome(kind=kind, sha256=file_sha256 or sha256(path))
     tick = progress or (lambda phase, done, total: None)
     total = None if path.suffix.lower() in (".xlsx", ".xls") else count_lines(path)
     tick("check", 0, total)
     frames: list[pl.DataFrame] = []
     shown: list[pl.DataFrame] = []
     seen: dict[str, checks.Seen] = defaultdict(checks.Seen)
+    pieces = 0
+    # A first load into an empty registry: every key is new, no need to look each one up.
+    empty = getattr(module, "registry_empty", None)
+    existing_keys = (lambda _db, _keys: set()) if empty is not None and empty(db) else module.existing_keys
     with tempfile.TemporaryDirectory(dir=_workroot()) as tmp:
         aliases = {f.label: f.key for f in module.FIELDS}  # a header may be the Chinese label
         for index, part in enumerate(read_batches(path, Path(tmp), batch_rows)):
@@ -240,12 +250,14 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
             if found.height:
                 shown.append(part.filter(pl.col(ROW).is_in(found.get_column(ROW).unique().implode())))
             keys = [k for k in mapped.get_column(module.KEY).drop_nulls().str.strip_chars().unique().to_list() if k]
-            known = module.existing_keys(db, keys)
+            known = existing_keys(db, keys)
             outcome.updates += len(known)
             outcome.new += len(keys) - len(known)
             outcome.total += part.height
             if write:
-                mapped.write_parquet(Path(tmp) / f"{index}.parquet")
+                for piece in mapped.iter_slices(WRITE_ROWS):
+                    piece.write_parquet(Path(tmp) / f"{pieces}.parquet", compression="lz4")  # fastest both ways
+                    pieces += 1
             tick("check", outcome.total, total)
         stale = timeliness(source, as_of, utcnow())
         if stale:

@@ -183,7 +183,8 @@ def check(db: Session, *, batch: ImportBatch, actor: User, progress: pipeline.Pr
         raise IllegalTransition(action="check", state=batch.status, allowed=["checking"])
     tracker = _Tracker(batch, "check")
     outcome = pipeline.run(db, upload_path(batch), kind=batch.kind, actor=actor, source=batch.source_system,
-                           as_of=batch.as_of, write=False, progress=_both(tracker, progress))
+                           as_of=batch.as_of, write=False, progress=_both(tracker, progress),
+                           file_sha256=batch.file_sha256)
     _record(batch, outcome)
     batch.status = "previewed"
     tracker.finish()
@@ -209,7 +210,8 @@ def confirm(db: Session, *, batch: ImportBatch, actor: User, valid_rows: bool | 
     tracker = _Tracker(batch, "confirm")
     outcome = pipeline.run(db, upload_path(batch), kind=batch.kind, actor=actor, source=batch.source_system,
                            as_of=batch.as_of, write=True, valid_rows=batch.mode == "valid_rows",
-                           batch_label=str(batch.id), progress=_both(tracker, progress))
+                           batch_label=str(batch.id), progress=_both(tracker, progress),
+                           file_sha256=batch.file_sha256)
     _record(batch, outcome)
     batch.status = "committed" if outcome.written else "rejected"
     batch.finished_at = utcnow()
