@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from jianguan import registry
+from jianguan.core.errors import DomainError
 
 
 def _block_stop_signals_for_the_worker() -> None:
@@ -40,6 +41,12 @@ def print_json(data: Any) -> None:
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(error: DomainError) -> NoReturn:
+    """A refused command: the message in Chinese on stderr, exit status 2."""
+    err_console.print(f"[red]✗ {error.localized('zh_CN')}[/] ({error.code}; {error.details or ''})")
+    raise typer.Exit(2)
 
 
 def _init() -> dict[str, Any]:

@@ -17,13 +17,6 @@ from jianguan.officers.models import Agency
 users = typer.Typer(help="Accounts: create, list, issue API tokens.", no_args_is_help=True)
 
 
-def _fail(error: DomainError) -> None:
-    from jianguan.cli import err_console
-
-    err_console.print(f"[red]✗ {error.localized('zh_CN')}[/] ({error.code}; {error.details or ''})")
-    raise typer.Exit(2)
-
-
 @users.command("create")
 def create(
     username: str,
@@ -54,7 +47,9 @@ def create(
             result: dict[str, Any] = {"id": user.id, "username": user.username, "roles": user.roles,
                                       "data_scope": user.data_scope}
     except DomainError as error:
-        _fail(error)
+        from jianguan.cli import fail
+
+        fail(error)
         return
     if as_json:
         print_json(result)

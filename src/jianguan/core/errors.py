@@ -67,10 +67,19 @@ class Invalid(DomainError):
     def __init__(self, field: str, message: str, **params: Any) -> None:
         super().__init__(message, details=[{"field": field, "message": message}], **params)
         self.field = field
+        self.others: list[Invalid] = []  # further fields refused at the same time (``Invalid.all``)
+
+    @classmethod
+    def all(cls, problems: list[Invalid]) -> Invalid:
+        """One error for several fields (e.g. every weight group that does not sum to 100)."""
+        first = problems[0]
+        first.others = problems[1:]
+        return first
 
     def to_dict(self, locale: str) -> dict[str, Any]:
         text = self.localized(locale)
-        return {"code": self.code, "message": text, "details": [{"field": self.field, "message": text}]}
+        details = [{"field": e.field, "message": e.localized(locale)} for e in (self, *self.others)]
+        return {"code": self.code, "message": text, "details": details}
 
 
 class IllegalTransition(DomainError):

@@ -87,4 +87,26 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("suspended", "暂扣"),
         ("revoked", "吊销"),
     )),
+    ("inspection_method", "检查方式", "监管事项的检查方式", (
+        ("on_site", "现场检查"),
+        ("online", "网络检查"),
+        ("documents", "书面检查"),
+        ("remote_video", "远程视频检查"),
+    )),
+    ("item_change", "事项变更类型", "监管事项目录的纳入、调整和退出", (
+        ("admission", "纳入"),
+        ("adjustment", "调整"),
+        ("exit", "退出"),
+    )),
+    ("check_severity", "要点严重程度", "检查要点不符合时的严重程度", (
+        ("general", "一般"),
+        ("serious", "严重"),
+    )),
+    ("answer_type", "答案类型", "检查要点的作答方式", (
+        ("yes_no", "是/否/不适用"),
+        ("number", "数值"),
+        ("choice", "选项"),
+        ("text", "文字"),
+        ("photo", "拍照"),
+    )),
 )
