@@ -119,3 +119,78 @@ class TemplateIn(BaseModel):
     applies: dict[str, list[str]] = {}
     sections: list[SectionIn] = Field(min_length=1)
     note: str = ""
+
+
+class Decision(BaseModel):
+    """A workflow action on an item version; ``version`` guards against a decision on a stale page."""
+
+    action: str
+    comment: str = ""
+    version: int | None = None
+
+
+class ProposalIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    item: ItemIn
+
+
+class RevisionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    changes: ItemChanges = ItemChanges()
+
+
+class DraftEdit(BaseModel):
+    version: int
+    changes: ItemChanges
+
+
+class ExitIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ChecklistIn(BaseModel):
+    uscc: str = Field(min_length=15, max_length=18)
+    items: list[str] = []
+
+
+class PointAdd(BaseModel):
+    code: str
+    section: str = ""
+    version: int | None = None
+
+
+class PointDrop(BaseModel):
+    code: str
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class WeightsIn(BaseModel):
+    weights: dict[str, Decimal]
+
+
+# --------------------------------------------------------------------------- output shapes
+
+
+def point_dict(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "code": p.code, "text": p.text, "severity": p.severity, "answer_type": p.answer_type,
+            "unit": p.unit, "min": p.min_value, "max": p.max_value, "choices": p.choices,
+            "photo_required": p.photo_required, "evidence_required": p.evidence_required, "guidance": p.guidance,
+            "score": p.score, "indicator": p.indicator_code,
+            "legal_basis": {"law": p.law_slug, "title": p.law_title, "article": p.article_no,
+                            "text": p.article_text} if p.law_slug else None}
+
+
+def version_dict(v: Any, *, points: bool = True) -> dict[str, Any]:
+    out = {"id": v.id, "item_id": v.item_id, "code": v.item.code, "number": v.number, "state": v.state,
+           "change": v.change, "reason": v.reason, "name": v.name, "domain": v.item.domain,
+           "department": v.item.department, "implementation_code": v.implementation_code,
+           "national_code": v.national_code, "power_code": v.power_code, "agencies": v.agency_codes,
+           "object_kinds": v.object_kinds, "methods": v.methods, "key_item": v.key_item,
+           "sampling_ratio": v.sampling_ratio, "frequency_per_year": v.frequency_per_year,
+           "description": v.description, "effective_from": v.effective_from, "effective_to": v.effective_to,
+           "due_date": v.due_date, "version": v.version,
+           "legal_basis": [{"law": b.law_slug, "title": b.law_title, "article": b.article_no, "text": b.article_text}
+                           for b in v.legal_bases]}
+    if points:
+        out["check_points"] = [point_dict(p) for p in v.check_points]
+    return out
