@@ -336,3 +336,75 @@ def remove_point(db: Session, *, checklist_id: int, code: str, actor: User, reas
     db.flush()
     audit.record(db, actor=actor, action="catalog.checklist.remove_point", object_type="checklist",
                  object_id=checklist.id, payload={"code": code, "reason": reason}, detail={"code": code})
+
+
+# --------------------------------------------------------------------------- the designer
+
+
+DESIGN_OPS = ("add", "remove", "up", "down", "mandatory", "optional")
+
+
+def open_draft(db: Session, *, template_id: int, actor: User | None) -> TemplateVersion:
+    """The template's draft, made from the version in force when there is none yet."""
+    _may_edit(actor)
+    template = get_template(db, template_id=template_id)
+    draft = draft_of(db, template)
+    if draft is not None:
+        return draft
+    source = current_template_version(db, template)
+    if source is None:
+        raise Conflict(N_("This template has no version to start from."))
+    draft = TemplateVersion(template_id=template.id, number=max(v.number for v in template.versions) + 1,
+                            status="draft", name=source.name, item_codes=list(source.item_codes),
+                            priority=source.priority, simplified=source.simplified, applies=dict(source.applies),
+                            note=source.note)
+    draft.points = [TemplatePoint(position=p.position, section=p.section, point_code=p.point_code,
+                                  mandatory=p.mandatory, when=dict(p.when)) for p in source.points]
+    db.add(draft)
+    db.flush()
+    return draft
+
+
+def change_draft(db: Session, *, template_id: int, op: str, code: str, section: str = "",
+                 expected_version: int | None = None, actor: User | None) -> TemplateVersion:
+    """One step of the designer on the draft: add a point (to a section), remove, move up or down,
+    make mandatory or optional. 409 when the draft was changed meanwhile."""
+    if op not in DESIGN_OPS:
+        raise Invalid("op", N_("Unknown designer action {op}."), op=op)
+    draft = open_draft(db, template_id=template_id, actor=actor)
+    if expected_version is not None and draft.version != expected_version:
+        raise Conflict()
+    points = list(draft.points)
+    code = code.strip()
+    at = next((i for i, p in enumerate(points) if p.point_code == code), None)
+    if op == "add":
+        if at is not None:
+            raise Conflict(N_("Check point {code} is in the template twice."), code=code)
+        if code not in points_in_force(db, [code]):
+            raise Invalid("code", N_("No check point {code} in force in the catalog."), code=code)
+        title = section.strip() or (points[-1].section if points else "")
+        last = max((i for i, p in enumerate(points) if p.section == title), default=len(points) - 1)
+        points.insert(last + 1, TemplatePoint(section=title, point_code=code, mandatory=False, when={}))
+    elif at is None:
+        raise NotFound(N_("Check point {code} is not on this checklist."), code=code)
+    elif op == "remove":
+        points.pop(at)
+    elif op in ("up", "down"):
+        other = at - 1 if op == "up" else at + 1
+        if 0 <= other < len(points):
+            points[at], points[other] = points[other], points[at]
+            if points[at].section != points[other].section:  # crossing into the next section moves it there
+                points[other].section = points[at].section
+    else:
+        points[at].mandatory = op == "mandatory"
+    if draft.simplified and op == "add" and len(points) > max(SIMPLIFIED_POINTS):
+        raise Invalid("code", N_("A simplified checklist has 8 to 12 points (this one has {n})."), n=len(points))
+    for n, p in enumerate(points):
+        p.position = n
+    draft.points = points
+    draft.updated_at = utcnow()
+    db.flush()
+    audit.record(db, actor=actor, action="catalog.template.design", object_type="checklist_template",
+                 object_id=template_id, payload={"op": op, "code": code, "section": section},
+                 detail={"op": op, "code": code})
+    return draft

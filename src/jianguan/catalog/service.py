@@ -316,7 +316,8 @@ def _derive(db: Session, *, item_id: int, change: str, reason: str, actor: User 
     assert source is not None
     version = _new_version(db, item, number=latest_version(db, item).number + 1, change=change, reason=reason,
                            actor=actor)
-    _copy(db, source, version)
+    with db.no_autoflush:  # the new version joins the session in workflow.start, complete
+        _copy(db, source, version)
     workflow.start(db, version, workflow=wf.ITEM_VERSION, actor=actor, comment=reason,
                    payload={"code": item.code, "change": change})
     _apply(db, version, values, actor=actor)
