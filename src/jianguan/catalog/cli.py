@@ -3,6 +3,7 @@ the service, print a table or JSON."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +43,30 @@ def load(as_json: JsonOpt = False) -> None:
     if counts["items_kept"]:
         table.add_row("已有事项（保留）", str(counts["items_kept"]))
     console.print(table)
+
+
+@catalog_app.command("export")
+def export(xlsx: Annotated[Path, typer.Option("--xlsx", help="Write the catalog to this XLSX file.")]) -> None:
+    """The catalog as one sheet (one row per check point), in the layout ``catalog import`` reads."""
+    from jianguan.catalog import importing
+
+    with session_scope() as db:
+        xlsx.write_bytes(importing.export_xlsx(db))
+    typer.echo(str(xlsx))
+
+
+@catalog_app.command("import")
+def import_(file: Path,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+            as_json: JsonOpt = False,
+            report: Annotated[Path | None, typer.Option("--report", help="Copy the XLSX report here.")] = None,
+            user: Annotated[str | None, typer.Option("--user", help="Importing user (default: first admin).")]
+            = None) -> None:
+    """Import a catalog sheet through the import pipeline (all or nothing, with a problem report):
+    new items become admission drafts, changed ones adjustment drafts, to be approved as usual."""
+    from jianguan.imports.cli import run_import
+
+    run_import("catalog", file, "", None, dry_run, False, as_json, report, user)
 
 
 @catalog_app.command("items")

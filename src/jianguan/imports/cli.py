@@ -30,8 +30,8 @@ def _actor(db: Any, username: str | None) -> Any:
     return users[0]
 
 
-def _import(kind: str, file: Path, source: str, as_of: str | None, dry_run: bool, valid_rows: bool,
-            as_json: bool, report_out: Path | None, user: str | None) -> None:
+def run_import(kind: str, file: Path, source: str, as_of: str | None, dry_run: bool, valid_rows: bool,
+               as_json: bool, report_out: Path | None, user: str | None) -> None:
     from jianguan.cli import err_console
     from jianguan.db import session_scope
     from jianguan.imports import service
@@ -96,7 +96,7 @@ def _command(kind: str) -> Any:
         report_out: Annotated[Path | None, typer.Option("--report", help="Copy the XLSX report here.")] = None,
         user: Annotated[str | None, typer.Option("--user", help="Importing user (default: first admin).")] = None,
     ) -> None:
-        _import(kind, file, source, as_of, dry_run, valid_rows, as_json, report_out, user)
+        run_import(kind, file, source, as_of, dry_run, valid_rows, as_json, report_out, user)
 
     command.__doc__ = f"Import {kind} from a CSV (UTF-8/GB18030) or XLSX file."
     return command
@@ -104,6 +104,7 @@ def _command(kind: str) -> Any:
 
 imports.command("entities")(_command("entities"))
 imports.command("officers")(_command("officers"))
+imports.command("catalog")(_command("catalog"))
 
 
 @imports.command("template")

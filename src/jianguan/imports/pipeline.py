@@ -50,7 +50,7 @@ checks.MESSAGES.update({
     "column.unknown": N_("This column is not part of the template and is ignored."),
 })
 checks.DIMENSION_OF.update({"scope": "consistency", "column.unknown": "completeness"})
-KINDS = ("entities", "officers")
+KINDS = ("entities", "officers", "catalog")
 
 # progress(phase, done, total): phase "check", "write" or "index" (rebuilding after a large load);
 # total None while unknown.
@@ -66,6 +66,10 @@ def kind_module(kind: str) -> ModuleType:
         from jianguan.officers import importing as officers
 
         return officers
+    if kind == "catalog":
+        from jianguan.catalog import importing as catalog
+
+        return catalog
     raise Invalid("kind", N_("Unknown import kind {kind}."), kind=kind)
 
 

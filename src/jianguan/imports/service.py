@@ -36,6 +36,8 @@ SUFFIXES = (".csv", ".xlsx")
 ROLES: dict[str, tuple[Role, ...]] = {
     "entities": (Role.system_admin, Role.agency_admin, Role.officer),
     "officers": (Role.system_admin, Role.agency_admin),
+    # Imported catalog items become drafts: they still go through legal review and approval.
+    "catalog": (Role.system_admin, Role.agency_admin, Role.officer, Role.legal_reviewer),
 }
 PREVIEW_PROBLEMS = 500  # kept in summary.json for the page; the XLSX report has them all
 FINAL = ("committed", "rejected", "discarded", "failed")
