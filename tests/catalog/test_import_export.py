@@ -45,8 +45,9 @@ def test_export_then_import_is_lossless_and_an_edit_becomes_one_draft(fresh_db_u
     assert _versions() == before  # nothing changed, nothing written
 
     row = frame.with_row_index().filter(pl.col("要点编码") == "33000001001002-02").get_column("index")[0]
-    edited = frame.with_columns(pl.when(pl.int_range(pl.len()) == row).then(pl.lit("是否查验并留存供货者的许可证和产品合格证明"))
-                                .otherwise(pl.col("检查要点")).alias("检查要点"))
+    new_text = pl.lit("是否查验并留存供货者的许可证和产品合格证明")
+    edited = frame.with_columns(pl.when(pl.int_range(pl.len()) == row).then(new_text).otherwise(pl.col("检查要点"))
+                                .alias("检查要点"))
     changed = tmp_path / "changed.xlsx"
     edited.write_excel(changed)
     result = runner.invoke(app, ["catalog", "import", str(changed), "--json", "--user", "zhang"])

@@ -4,12 +4,14 @@ preview of exactly what the officer will see."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from jianguan.catalog import checklists
+from jianguan.catalog import checklists, rules
 from jianguan.config import get_settings
 from jianguan.core.errors import DomainError, Invalid
 from jianguan.core.i18n import N_
@@ -23,6 +25,21 @@ from jianguan.web.render import flash, render
 router = APIRouter(include_in_schema=False)
 DESIGN_LABELS = {"add": N_("Add"), "remove": N_("Remove"), "up": N_("Move up"), "down": N_("Move down"),
                  "mandatory": N_("Make mandatory"), "optional": N_("Make optional")}
+
+
+def grouped(rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Rows (section first) in runs of one section, in their order (Jinja's groupby would sort them)."""
+    out: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for row in rows:
+        if not out or out[-1][0] != row[0]:
+            out.append((row[0], []))
+        out[-1][1].append(row)
+    return out
+
+
+def describer(db: Session) -> Callable[[dict[str, list[str]]], list[str]]:
+    label = checklists.labeller(db)
+    return lambda rule: rules.describe(rule, label)
 
 
 def checklist_url(uscc: str) -> str:
@@ -45,7 +62,7 @@ def checklist_for(request: Request, db: SessionDep, user: PageUser, uscc: Annota
             error = exc
     return render(request, "catalog/checklist.html", {
         "entity": entity, "plan": plan, "error": error, "uscc": uscc, "item": item,
-        "rows": [(p.section, p.point, p.mandatory, p.reason) for p in plan.points] if plan else [],
+        "rows": grouped([(p.section, p.point, p.mandatory, p.reason) for p in plan.points] if plan else []),
         "qr": qr_svg(checklist_url(entity.uscc)) if entity is not None and entity.uscc else None,
         "labels": {d: codes.labels(db, d) for d in ("answer_type", "check_severity", "enterprise_scale")}})
 
@@ -68,7 +85,7 @@ def checklist_page(request: Request, checklist_id: int, db: SessionDep, user: Pa
     entity = entities.get_entity(db, entity_id=found.entity_id, actor=user)
     return render(request, "catalog/checklist_saved.html", {
         "checklist": found, "entity": entity,
-        "rows": [(p.section, p.check_point, p.mandatory, p.reason) for p in found.points],
+        "rows": grouped([(p.section, p.check_point, p.mandatory, p.reason) for p in found.points]),
         "labels": {d: codes.labels(db, d) for d in ("answer_type", "check_severity")}})
 
 
@@ -93,7 +110,8 @@ def checklist_points(request: Request, checklist_id: int, db: SessionDep, user: 
 
 @router.get("/catalog/templates", response_class=HTMLResponse)
 def templates(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
-    return render(request, "catalog/templates.html", {"rows": checklists.list_templates(db)})
+    return render(request, "catalog/templates.html", {"rows": checklists.list_templates(db),
+                                                      "describe": describer(db)})
 
 
 @router.get("/catalog/templates/{template_id:int}/design", response_class=HTMLResponse)
@@ -104,7 +122,8 @@ def design(request: Request, template_id: int, db: SessionDep, user: PageUser,
     shown = draft or checklists.current_template_version(db, template)
     in_force = checklists.points_in_force(db)
     rows = [(p, in_force.get(p.point_code)) for p in shown.points] if shown else []
-    preview = [(p.section, point, p.mandatory, "") for p, point in rows if point is not None]
+    preview = grouped([(p.section, point, p.mandatory, "") for p, point in rows if point is not None])
+    sectioned = grouped([(p.section, p, point) for p, point in rows])
     found = []
     if q.strip():
         text = q.strip()
@@ -114,7 +133,7 @@ def design(request: Request, template_id: int, db: SessionDep, user: PageUser,
     sections = list(dict.fromkeys(p.section for p in shown.points)) if shown else []
     return render(request, "catalog/designer.html", {
         "template": template, "shown": shown, "draft": draft, "rows": rows, "found": found, "q": q,
-        "preview": preview,
+        "preview": preview, "sectioned": sectioned, "describe": describer(db),
         "sections": sections, "ops": DESIGN_LABELS,
         "labels": {d: codes.labels(db, d) for d in ("answer_type", "check_severity")}})
 

@@ -214,7 +214,7 @@ class Plan:
     candidates: list[tuple[TemplateVersion, list[str]]] = field(default_factory=list)  # also matching
 
 
-def _labeller(db: Session) -> Callable[[str, str], str]:
+def labeller(db: Session) -> Callable[[str, str], str]:
     def label(domain: str, code: str) -> str:
         if domain == "industry":
             return ref.industry_name(db, code) or ""
@@ -231,7 +231,7 @@ def plan(db: Session, *, entity: Entity, item_codes: Sequence[str] = (), on: dt.
     point of the items is listed."""
     day = on or dt.date.today()
     profile = profile_of(db, entity, day)
-    label = _labeller(db)
+    label = labeller(db)
     wanted = [c.strip() for c in item_codes if c.strip()]
     for code in wanted:
         if db.scalar(select(SupervisionItem.id).where(SupervisionItem.code == code,

@@ -94,3 +94,23 @@ def evaluate(rule: Mapping[str, Sequence[str]], profile: Profile,
 def specificity(rule: Mapping[str, Sequence[str]]) -> int:
     """How much a rule says about the entity: the number of keys it constrains."""
     return sum(1 for values in rule.values() if values)
+
+
+KEY_LABELS = {"entity_kind": N_("Entity kind"), "industry_prefix": N_("Industry"), "scale": N_("Scale"),
+              "risk_level": N_("Risk level"), "credit_class": N_("Credit class"), "licence_type": N_("Licence held"),
+              "tags": N_("Tag")}
+
+
+def describe(rule: Mapping[str, Sequence[str]], label: Callable[[str, str], str] = lambda domain, code: code,
+             locale: str = "zh_CN") -> list[str]:
+    """A rule in words, one phrase per key: "行业：62 餐饮业" / "规模：小型、微型"."""
+    out = []
+    for key, values in rule.items():
+        if not values:
+            continue
+        domain = "industry" if key == "industry_prefix" else DOMAIN_OF.get(key, key)
+        shown = "、".join(f"{v} {label(domain, v)}".strip() if key == "industry_prefix" else label(domain, v)
+                         for v in values)
+        out.append(f"{gettext(KEY_LABELS.get(key, key), locale)}：{shown}")
+    return out
+
