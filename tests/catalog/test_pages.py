@@ -51,6 +51,8 @@ def test_the_catalog_tree_lists_main_items_with_their_sub_items(client: TestClie
     page = client.get("/catalog")
     assert page.status_code == 200
     assert "对餐饮服务食品安全的监督检查" in page.text and 'class="sub-item"' in page.text
+    joint = client.get("/catalog/joint")
+    assert joint.status_code == 200 and "联合检查建议" in joint.text and "↔" in joint.text
     found = client.get("/catalog", params={"q": "油烟"})
     assert found.status_code == 200 and "油烟" in found.text and "对特种设备" not in found.text
 

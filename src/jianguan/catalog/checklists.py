@@ -28,6 +28,7 @@ from jianguan.catalog.models import (
 from jianguan.catalog.schemas import TemplateIn
 from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound
 from jianguan.core.i18n import N_, gettext
+from jianguan.core.workdays import today_shanghai
 from jianguan.db import utcnow
 from jianguan.entities import codes as entity_codes
 from jianguan.entities.models import Entity, EntityLicence, EntityTag
@@ -229,7 +230,7 @@ def plan(db: Session, *, entity: Entity, item_codes: Sequence[str] = (), on: dt.
     Among the templates in force that serve one of the items and whose rule matches, the most
     specific rule wins (most keys), then the higher priority. With no template matching, every
     point of the items is listed."""
-    day = on or dt.date.today()
+    day = on or today_shanghai()
     profile = profile_of(db, entity, day)
     label = labeller(db)
     wanted = [c.strip() for c in item_codes if c.strip()]

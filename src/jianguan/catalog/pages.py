@@ -51,9 +51,10 @@ def catalog_home(request: Request, db: SessionDep, user: PageUser, q: Annotated[
                  key: Annotated[str, Query()] = "", page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     key_item = {"1": True, "0": False}.get(key)
     filtered = bool(q or domain or status or key)
-    rows, total = service.list_items(db, q=q, domain=domain, status=status, key_item=key_item,
-                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    if not filtered:  # the tree: main items in order, each followed by its sub-items
+    if filtered:
+        rows, total = service.list_items(db, q=q, domain=domain, status=status, key_item=key_item,
+                                         offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    else:  # the tree: main items in order, each followed by its sub-items
         rows, total = service.list_items(db, offset=0, limit=10_000)
         children: dict[int, list[Any]] = {}
         for r in rows:
@@ -197,6 +198,14 @@ async def save_weights(request: Request, db: SessionDep, user: PageUser,
         return _indicators(request, db, user, year, typed, errors, status_code=422)
     flash(request, N_("Weights for {year} saved."), year=year)
     return RedirectResponse(f"/catalog/indicators?year={year}", status_code=303)
+
+
+
+@router.get("/catalog/joint", response_class=HTMLResponse)
+def joint(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    """进一次门、查多项事: items of different departments that one visit could cover together."""
+    return render(request, "catalog/joint.html", {"candidates": service.joint_candidates(db)[:100],
+                                                  "labels": labels(db)})
 
 
 router.include_router(checklist_pages.router)
