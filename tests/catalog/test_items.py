@@ -178,3 +178,17 @@ def test_a_sub_item_continues_its_main_item_code(db: Session, people: People) ->
     child = service.propose_item(db, data=item_data("33000001901001", parent="33000001901000"), reason="子项",
                                  actor=people.proposer)
     assert child.item.parent is not None and child.item.parent.code == "33000001901000"
+
+
+def test_a_late_legal_review_is_escalated_to_the_reviewers_not_the_proposer(db: Session, people: People) -> None:
+    from sqlalchemy import select
+
+    from jianguan.notify.models import Notification
+
+    version = service.propose_item(db, data=item_data(), reason="新增", actor=people.proposer)
+    service.decide(db, version_id=version.id, action="submit", actor=people.proposer)
+    assert version.due_date is not None
+    late = workflow.scan_overdue(db, today=version.due_date + dt.timedelta(days=1))
+    assert [(e.record_id, e.level) for e in late if e.workflow == wf.ITEM_VERSION.name] == [(version.id, 1)]
+    told = set(db.scalars(select(Notification.user_id).where(Notification.kind == "workflow.escalation")))
+    assert people.reviewer.id in told and people.proposer.id not in told and people.approver.id not in told

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from jianguan.auth.models import Role, User
 from jianguan.catalog.models import ItemVersion
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import SYSTEM, Context, Deadline, T, Workflow, register
+from jianguan.core.workflow import SYSTEM, Context, Deadline, Escalation, T, Workflow, register
 
 DRAFT, UNDER_REVIEW, AWAITING_APPROVAL = "draft", "under_review", "awaiting_approval"
 IN_FORCE, SUPERSEDED, RETIRED, REJECTED = "in_force", "superseded", "retired", "rejected"
@@ -70,6 +73,18 @@ def _retire(ctx: Context) -> None:
     service.retire_item(ctx.db, ctx.record, actor=ctx.actor)
 
 
+def recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
+    """Who must act: the legal reviewers (review) or the leaders (approval); from 督办 on, the system
+    admins too. Never the proposer, who cannot decide it anyway."""
+    wanted = {UNDER_REVIEW: Role.legal_reviewer, AWAITING_APPROVAL: Role.leader}.get(record.state)
+    users = db.scalars(select(User).where(User.is_active)).all()
+    out = {u.id for u in users if wanted is not None and u.has_role(wanted)}
+    if escalation.level >= 2 or not out:
+        out |= {u.id for u in users if u.is_system_admin}
+    out.discard(record.proposed_by)
+    return out
+
+
 ITEM_VERSION = register(
     Workflow(
         "catalog_item",
@@ -91,6 +106,7 @@ ITEM_VERSION = register(
             T("load", DRAFT, IN_FORCE, roles={SYSTEM}, effect=_into_force),
         ],
         deadlines=[Deadline(UNDER_REVIEW, working_days=5), Deadline(AWAITING_APPROVAL, working_days=5)],
+        recipients=recipients,
         subject=lambda r: f"{r.item.code} v{r.number} {r.name}",
         link=lambda r: f"/catalog/items/{r.item_id}?version={r.number}",
     )
