@@ -30,6 +30,11 @@ SPEC = {
     "enforcement_domain": ["market", "food", "special_equipment", "ecology", "emergency", "transport", "health",
                            "urban", "inspection"],
     "credential_status": ["valid", "suspended", "revoked"],
+    # the catalog's (issue 5)
+    "inspection_method": ["on_site", "online", "documents", "remote_video"],
+    "item_change": ["admission", "adjustment", "exit"],
+    "check_severity": ["general", "serious"],
+    "answer_type": ["yes_no", "number", "choice", "text", "photo"],
 }
 
 
