@@ -87,6 +87,10 @@ def test_designing_a_checklist_shows_the_phone_form(live_server: LiveServer, new
     phone.goto(live_server(f"/catalog/checklist?uscc={SHOP}"))
     assert phone.locator(f"#pt-{code} .must").count() == 1 and phone.locator("svg").count() >= 1
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    must = phone.locator(".pt:has(.must):has(input[value=na])").first
+    assert not must.locator(".na-reason").is_visible()
+    must.locator("input[value=na]").check()
+    assert must.locator(".na-reason").is_visible()  # a mandatory point marked 不适用 asks why
     screenshot(phone, "catalog-checklist")
     phone.locator("[data-testid=checklist-form]").scroll_into_view_if_needed()
     screenshot(phone, "catalog-checklist-form", full_page=False)
