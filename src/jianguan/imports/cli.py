@@ -109,7 +109,7 @@ imports.command("catalog")(_command("catalog"))
 
 @imports.command("template")
 def template(kind: str, out: Path) -> None:
-    """Write the XLSX template for KIND (entities or officers)."""
+    """Write the XLSX template for KIND (entities, officers or catalog)."""
     from jianguan.db import session_scope
     from jianguan.imports.templates import write_template
 
