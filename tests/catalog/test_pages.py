@@ -129,3 +129,24 @@ def test_an_officer_opens_an_entity_checklist_with_its_qr_code(client: TestClien
     assert made.status_code == 200 and "必查" in made.text
     unknown = client.get("/catalog/checklist", params={"uscc": "91330106MA2H9999XX"})
     assert "没有统一社会信用代码为" in unknown.text
+
+
+def test_a_new_item_is_proposed_on_the_page_and_bad_input_is_named(client: TestClient) -> None:
+    csrf = sign_in(client, "zhang")
+    form = {"csrf_token": csrf, "code": "33000001960000", "name": "对网络餐饮服务第三方平台的监督检查",
+            "domain": "food", "department": "市场监督管理局", "object_kinds": ["enterprise"],
+            "methods": ["online", "documents"], "key_item": "on", "sampling_ratio": "10",
+            "laws": ["food-safety-law", "", ""], "articles": ["第六十二条", "", ""],
+            "points": "是否对入网食品经营者进行实名登记 | food-safety-law | 第六十二条 | 严重\n是否建立投诉处理制度",
+            "reason": "网络餐饮监管需要"}
+    bad = client.post("/catalog/items/new", data={**form, "laws": ["air-pollution-law", "", ""],
+                                                  "articles": ["第一百一十八条", "", ""]})
+    assert bad.status_code == 422 and "生态环境法典" in bad.text and "对网络餐饮服务第三方平台的监督检查" in bad.text
+    made = client.post("/catalog/items/new", data=form, follow_redirects=True)
+    assert made.status_code == 200 and "提交法制审核" in made.text and "是否对入网食品经营者进行实名登记" in made.text
+    with session_scope() as db:
+        item = service.item_by_code(db, "33000001960000")
+        assert item is not None
+        version = service.latest_version(db, item)
+        assert [p.severity for p in version.check_points] == ["serious", "general"]
+        assert version.legal_bases[0].article_no == "第六十二条" and version.state == "draft"

@@ -9,18 +9,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from jianguan.catalog import checklist_pages, indicators, service
 from jianguan.catalog import workflow as wf
-from jianguan.catalog.schemas import ItemChanges
+from jianguan.catalog.schemas import ItemChanges, ItemIn
 from jianguan.core import workflow
-from jianguan.core.errors import DomainError, Invalid
+from jianguan.core.errors import DomainError, Forbidden, Invalid
 from jianguan.core.i18n import N_
 from jianguan.deps import SessionDep
 from jianguan.entities import codes
 from jianguan.web.deps import CsrfProtected, PageUser
-from jianguan.web.render import flash, locale_of, render
+from jianguan.web.render import field_errors, flash, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -206,6 +207,87 @@ def joint(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
     """进一次门、查多项事: items of different departments that one visit could cover together."""
     return render(request, "catalog/joint.html", {"candidates": service.joint_candidates(db)[:100],
                                                   "labels": labels(db)})
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def _proposal(form: dict[str, Any]) -> ItemIn:
+    """The 新增事项 form as ItemIn. Legal bases: a law and an article per row; check points: one per
+    line, "text | law | article | 严重" (law, article and severity optional)."""
+    bases = [{"law": law, "article": art} for law, art in zip(form["laws"], form["articles"], strict=False)
+             if law.strip() or art.strip()]
+    points = []
+    for n, line in enumerate(_lines(form["points"]), start=1):
+        parts = [p.strip() for p in line.replace("｜", "|").split("|")]
+        text, law, article = [*parts, "", "", ""][:3]
+        points.append({"code": f"{form['code']}-{n:02d}", "text": text, "law": law, "article": article,
+                       "severity": "serious" if len(parts) > 3 and parts[3] in ("严重", "serious") else "general"})
+    try:
+        return ItemIn.model_validate({
+            "code": form["code"], "parent": form["parent"] or None, "name": form["name"], "domain": form["domain"],
+            "department": form["department"], "object_kinds": form["object_kinds"], "methods": form["methods"],
+            "key_item": form["key_item"], "sampling_ratio": form["sampling_ratio"] or None,
+            "frequency_per_year": form["frequency_per_year"] or None, "description": form["description"],
+            "effective_from": form["effective_from"] or None, "legal_basis": bases, "check_points": points})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "code"
+        raise Invalid(field, N_("{where}: {problem}"), where=field, problem=first["msg"]) from None
+
+
+def _new_form(request: Request, db: Session, form: dict[str, Any], errors: dict[str, str],
+              status_code: int = 200) -> HTMLResponse:
+    from jianguan.reference import laws
+
+    return render(request, "catalog/new.html", {"form": form, "errors": errors, "labels": labels(db),
+                                                "laws": sorted(laws.laws().values(), key=lambda law: law.title)},
+                  status_code=status_code)
+
+
+EMPTY_FORM: dict[str, Any] = {"code": "", "parent": "", "name": "", "domain": "", "department": "",
+                              "object_kinds": [], "methods": [], "key_item": False, "sampling_ratio": "",
+                              "frequency_per_year": "", "description": "", "effective_from": "",
+                              "laws": ["", "", ""], "articles": ["", "", ""], "points": "", "reason": ""}
+
+
+@router.get("/catalog/items/new", response_class=HTMLResponse)
+def new_item(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    return _new_form(request, db, dict(EMPTY_FORM), {})
+
+
+@router.post("/catalog/items/new", dependencies=[CsrfProtected])
+def propose_new(
+    request: Request, db: SessionDep, user: PageUser, code: Annotated[str, Form()] = "",
+    parent: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "", domain: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "", object_kinds: Annotated[list[str] | None, Form()] = None,
+    methods: Annotated[list[str] | None, Form()] = None, key_item: Annotated[str | None, Form()] = None,
+    sampling_ratio: Annotated[str, Form()] = "", frequency_per_year: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "", effective_from: Annotated[str, Form()] = "",
+    laws: Annotated[list[str] | None, Form()] = None, articles: Annotated[list[str] | None, Form()] = None,
+    points: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+) -> Response:
+    form: dict[str, Any] = {"code": code.strip(), "parent": parent.strip(), "name": name.strip(), "domain": domain,
+            "department": department.strip(), "object_kinds": object_kinds or [], "methods": methods or [],
+            "key_item": key_item == "on", "sampling_ratio": sampling_ratio.strip(),
+            "frequency_per_year": frequency_per_year.strip(), "description": description.strip(),
+            "effective_from": effective_from.strip(), "laws": laws or [], "articles": articles or [],
+            "points": points, "reason": reason.strip()}
+    try:
+        if not any(user.has_role(r) for r in wf.PROPOSERS):
+            raise Forbidden(N_("Only officers and agency administrators propose catalog items."))
+        if not form["reason"]:
+            raise Invalid("reason", N_("Give the reason for this change."))
+        version = service.propose_item(db, data=_proposal(form), reason=form["reason"], actor=user)
+    except Invalid as error:
+        db.rollback()
+        while len(form["laws"]) < 3:
+            form["laws"].append("")
+            form["articles"].append("")
+        return _new_form(request, db, form, field_errors(error, locale_of(request)), status_code=422)
+    flash(request, N_("Version {number} drafted; submit it for legal review when it is ready."), number=1)
+    return RedirectResponse(f"/catalog/items/{version.item_id}", status_code=303)
 
 
 router.include_router(checklist_pages.router)
