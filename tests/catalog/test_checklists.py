@@ -171,7 +171,7 @@ def test_weights_must_sum_to_exactly_100_in_every_group(db: Session, loaded: Peo
     year = 2027
     now = {n.code: n.weight for n in indicators.tree(db, year=2026)}
     assert sum((w or Decimal(0) for w in now.values()), Decimal(0)) == 100
-    rows = {n.indicator.code: n for n in _walk(indicators.tree(db, year=2026))}
+    rows = {n.indicator.code: n for n in indicators.walk(indicators.tree(db, year=2026))}
     weights = {code: node.weight for code, node in rows.items() if node.weight is not None}
     indicators.set_weights(db, year=year, weights=weights, actor=loaded.approver)
     assert {n.code: n.weight for n in indicators.tree(db, year=year)} == now
@@ -193,12 +193,8 @@ def test_weights_must_sum_to_exactly_100_in_every_group(db: Session, loaded: Peo
         indicators.set_weights(db, year=year, weights=weights, actor=loaded.proposer)
 
 
-def _walk(nodes: list[indicators.Node]) -> list[indicators.Node]:
-    return [n for node in nodes for n in (node, *_walk(node.children))]
-
-
 def test_scores_roll_up_as_weighted_means_of_what_was_checked(db: Session, loaded: People) -> None:
-    rows = {n.code: n for n in _walk(indicators.tree(db, year=2026))}
+    rows = {n.code: n for n in indicators.walk(indicators.tree(db, year=2026))}
     d5 = rows["D5.1"]
     first, second = d5.children[0], d5.children[1]
     scores = indicators.roll_up(db, year=2026, leaf_scores={first.code: Decimal(100), second.code: Decimal(40)})

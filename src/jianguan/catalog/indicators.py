@@ -46,6 +46,11 @@ def tree(db: Session, *, year: int) -> list[Node]:
     return roots
 
 
+def walk(nodes: list[Node]) -> list[Node]:
+    """The nodes and all their descendants, depth first."""
+    return [n for node in nodes for n in (node, *walk(node.children))]
+
+
 def leaf_codes(db: Session) -> frozenset[str]:
     parents = set(db.scalars(select(Indicator.parent_id).where(Indicator.parent_id.is_not(None))))
     return frozenset(c for i, c in db.execute(select(Indicator.id, Indicator.code)) if i not in parents)

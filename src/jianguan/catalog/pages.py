@@ -158,21 +158,18 @@ def indicator_page(request: Request, db: SessionDep, user: PageUser,
 
 def _indicators(request: Request, db: Session, user: Any, year: int, typed: dict[str, str],
                 errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
-    years = sorted(set(indicators.years(db)) | {year})
+    weighted = indicators.years(db)
+    years = sorted(set(weighted) | {year})
     tree = indicators.tree(db, year=year)
-    if not any(n.weight is not None for n in tree) and years:
-        earlier = [y for y in years if y < year and y in indicators.years(db)]
-        if earlier and not typed:  # a new year starts from the last year's weights
-            tree_prev = {n.code: n.weight for n in _walk(indicators.tree(db, year=earlier[-1]))}
-            typed = {k: f"{v.normalize():f}" for k, v in tree_prev.items() if v is not None}
+    earlier = [y for y in weighted if y < year]
+    if not typed and earlier and not any(n.weight is not None for n in tree):
+        # a new year starts from the last year's weights
+        typed = {n.code: f"{n.weight.normalize():f}" for n in indicators.walk(indicators.tree(db, year=earlier[-1]))
+                 if n.weight is not None}
     may_edit = user.is_system_admin or user.has_role("leader")
     return render(request, "catalog/indicators.html", {
         "tree": tree, "year": year, "years": years, "typed": typed, "errors": errors, "may_edit": may_edit},
         status_code=status_code)
-
-
-def _walk(nodes: list[indicators.Node]) -> list[indicators.Node]:
-    return [n for node in nodes for n in (node, *_walk(node.children))]
 
 
 @router.post("/catalog/indicators", dependencies=[CsrfProtected])
