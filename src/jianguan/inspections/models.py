@@ -1,0 +1,155 @@
+"""Inspection plans, the sampling rules they draw by, the expert pool, and draws with their results.
+
+A draw is evidence: its seed, algorithm, parameters, the SHA-256 of the candidate pool snapshot (the
+snapshot itself is kept in the evidence store) and of the result are written once and never edited;
+a draw found wrong is voided with a reason and a new one taken, both visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jianguan.core.crypto import EncryptedString
+from jianguan.core.workflow import WorkflowMixin
+from jianguan.db import Base, IdMixin, Record, UTCDateTime, utcnow
+
+
+class SamplingRuleSet(Record, Base):
+    """Sampling ratios per stratum, forced inclusions and exclusions — versioned data (rules.yaml).
+
+    ``rules`` holds: risk_ratio {red, yellow, blue, none: percent}, credit_factor {A…D, none},
+    force_include_tags, exempt_credit_classes + exempt_plan_kinds, exclude_statuses, recent_days,
+    recuse_previous, officers_per_domain, workload_cap, expert_min_pool.
+    """
+
+    __tablename__ = "sampling_rule_sets"
+    __table_args__ = (UniqueConstraint("code", "number"),)
+
+    code: Mapped[str] = mapped_column(String(40))
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[str] = mapped_column(Text, default="")  # where the numbers come from
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class InspectionPlan(WorkflowMixin, Record, Base):
+    """检查计划: items, object scope (filters on the registry), how many, when, who; approved on the
+    workflow engine and filed (备案) with the agency above."""
+
+    __tablename__ = "inspection_plans"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # plan_kind
+    methods: Mapped[list[str]] = mapped_column(JSON, default=list)  # inspection_method
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # owner (scope)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    agency_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # agencies whose officers take part
+    item_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # region/industry/kinds/scales/tags…
+    target_entity_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # named entities (定向, 投诉)
+    ratio: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # percent of the eligible pool
+    count: Mapped[int | None]
+    weighted: Mapped[bool] = mapped_column(default=True)  # by risk and credit (the rule set's ratios)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    officers_per_domain: Mapped[int] = mapped_column(default=2)
+    workload_cap: Mapped[int | None]
+    expert_count: Mapped[int] = mapped_column(default=0)
+    restricted: Mapped[bool] = mapped_column(default=False)  # 四不两直: hidden until visits begin
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("sampling_rule_sets.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filed_with_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))  # 备案
+    filed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Any] = relationship("Agency", foreign_keys=[agency_id])
+    filed_with: Mapped[Any] = relationship("Agency", foreign_keys=[filed_with_agency_id])
+    rule_set: Mapped[SamplingRuleSet] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<InspectionPlan {self.code} {self.state}>"
+
+
+class Expert(Record, Base):
+    """A third-party expert (专家库) who may be drawn with the officers for technical items."""
+
+    __tablename__ = "experts"
+
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(100), default="")  # 职称
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    specialities: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str | None] = mapped_column(EncryptedString())  # restricted
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)  # whose pool
+    region_code: Mapped[str] = mapped_column(String(6), index=True, default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Draw(IdMixin, Base):
+    """One double-random draw of a plan (双随机抽取). Append-only but for voiding."""
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("inspection_plans.id"), index=True)
+    number: Mapped[int]
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # scope, from the plan
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    seed: Mapped[str] = mapped_column(String(200))
+    seed_source: Mapped[str] = mapped_column(String(16))  # public (read out at a drawing) / generated
+    algorithm: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inspection_date: Mapped[dt.date] = mapped_column(Date)  # credentials and leave checked on this day
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("sampling_rule_sets.id"))
+    pool_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical snapshot text
+    pool_file: Mapped[str] = mapped_column(String(64))  # evidence-store key of the gzipped snapshot
+    pool_size: Mapped[int]
+    result_hash: Mapped[str] = mapped_column(String(64))
+    selected_count: Mapped[int]
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # strata, exclusions, people
+    drawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drawn_by_name: Mapped[str] = mapped_column(String(64), default="")
+    drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[InspectionPlan] = relationship()
+
+
+class DrawEntity(IdMixin, Base):
+    """An entity the draw selected, why (``random`` or the forced-inclusion reason) and its key."""
+
+    __tablename__ = "draw_entities"
+    __table_args__ = (Index("ix_draw_entities_draw_position", "draw_id", "position"),)
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    stratum: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(16))
+
+
+class DrawAssignment(IdMixin, Base):
+    """An officer or expert the draw assigned to a drawn entity for one domain."""
+
+    __tablename__ = "draw_assignments"
+    __table_args__ = (Index("ix_draw_assignments_draw_entity", "draw_id", "entity_id"),)
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    role: Mapped[str] = mapped_column(String(10))  # officer / expert
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(32))

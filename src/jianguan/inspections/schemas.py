@@ -1,0 +1,91 @@
+"""Input and output shapes of plans and draws (Pydantic v2). Form here; codes and rules in the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ScopeIn(BaseModel):
+    """Which entities a plan covers: filters on the registry (all optional; lists mean any of)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    industry_code: str | None = None  # section letter or 2–4 digits
+    kinds: list[str] = []
+    scales: list[str] = []
+    tags: list[str] = []
+    credit_classes: list[str] = []
+    risk_levels: list[str] = []
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=2, max_length=200)
+    kind: str
+    methods: list[str] = Field(min_length=1)
+    item_codes: list[str] = Field(min_length=1)
+    scope: ScopeIn = ScopeIn()
+    target_usccs: list[str] = []  # named entities: all of them are inspected (定向, 投诉触发)
+    ratio: Decimal | None = Field(default=None, gt=0, le=100)
+    count: int | None = Field(default=None, ge=1)
+    weighted: bool = True
+    starts_on: dt.date
+    ends_on: dt.date
+    officers_per_domain: int = Field(default=2, ge=2, le=6)
+    workload_cap: int | None = Field(default=None, ge=1)
+    expert_count: int = Field(default=0, ge=0, le=5)
+    agency_ids: list[int] = []  # other agencies whose officers take part (joint plans)
+    description: str = Field(default="", max_length=4000)
+    rule_set: str = "default"
+
+
+class PlanChanges(PlanIn):
+    expected_version: int | None = None
+
+
+class Decision(BaseModel):
+    comment: str = ""
+    expected_version: int | None = None
+
+
+class DrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: str | None = Field(default=None, max_length=200)  # read out at a public drawing; else generated
+    inspection_date: dt.date | None = None
+
+
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+def plan_dict(plan: Any) -> dict[str, Any]:
+    return {
+        "id": plan.id, "code": plan.code, "title": plan.title, "year": plan.year, "kind": plan.kind,
+        "methods": plan.methods, "agency_id": plan.agency_id, "region_code": plan.region_code,
+        "agency_ids": plan.agency_ids, "item_codes": plan.item_codes, "scope": plan.scope,
+        "target_entity_ids": plan.target_entity_ids,
+        "ratio": str(plan.ratio) if plan.ratio is not None else None, "count": plan.count,
+        "weighted": plan.weighted, "starts_on": plan.starts_on, "ends_on": plan.ends_on,
+        "officers_per_domain": plan.officers_per_domain, "workload_cap": plan.workload_cap,
+        "expert_count": plan.expert_count, "restricted": plan.restricted, "rule_set_id": plan.rule_set_id,
+        "description": plan.description, "state": plan.state, "due_date": plan.due_date,
+        "filed_with_agency_id": plan.filed_with_agency_id, "filed_at": plan.filed_at, "version": plan.version,
+    }
+
+
+def draw_dict(draw: Any) -> dict[str, Any]:
+    return {
+        "id": draw.id, "plan_id": draw.plan_id, "number": draw.number, "seed": draw.seed,
+        "seed_source": draw.seed_source, "algorithm": draw.algorithm, "params": draw.params,
+        "inspection_date": draw.inspection_date, "rule_set_id": draw.rule_set_id, "pool_hash": draw.pool_hash,
+        "pool_file": draw.pool_file, "pool_size": draw.pool_size, "result_hash": draw.result_hash,
+        "selected_count": draw.selected_count, "summary": draw.summary, "drawn_by": draw.drawn_by_name,
+        "drawn_at": draw.drawn_at, "voided_at": draw.voided_at, "void_reason": draw.void_reason,
+    }
