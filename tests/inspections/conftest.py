@@ -20,9 +20,9 @@ from jianguan.officers import credentials, roster
 from jianguan.officers import service as agencies
 from jianguan.officers.models import Agency, Officer
 from jianguan.reference import service as ref
+from tests.auth.conftest import PASSWORD
 from tests.catalog.conftest import item_data
 
-PASSWORD = "Test-2026-pass"
 ITEM = "33000001901000"
 DAY = dt.date(2026, 12, 15)
 

@@ -31,10 +31,12 @@ SPEC = {
                            "urban", "inspection"],
     "credential_status": ["valid", "suspended", "revoked"],
     # the catalog's (issue 5)
-    "inspection_method": ["on_site", "online", "documents", "remote_video"],
+    "inspection_method": ["on_site", "online", "documents", "remote_video", "mystery_shopper"],
     "item_change": ["admission", "adjustment", "exit"],
     "check_severity": ["general", "serious"],
     "answer_type": ["yes_no", "number", "choice", "text", "photo"],
+    # the inspections' (issue 6)
+    "plan_kind": ["routine_random", "targeted", "campaign", "follow_up", "complaint", "unannounced", "joint"],
 }
 
 

@@ -31,6 +31,7 @@ USERS = [
     ("xihu_officer", "王建国", ["officer"], "330106-SJ", "agency", "西湖区局执法人员"),
     ("xihu_officer2", "李芳", ["officer"], "330106-SJ", "agency", "西湖区局执法人员"),
     ("xihu_legal", "赵律", ["legal_reviewer"], "330106-SJ", "agency", "西湖区局法制审核"),
+    ("xihu_leader", "刘局长", ["leader"], "330106-SJ", "agency", "西湖区局负责人（审批检查计划）"),
     ("binjiang_officer", "周敏", ["officer"], "330108-SJ", "agency", "滨江区局执法人员"),
     ("hb_officer", "孙涛", ["officer"], "3301-HB", "agency", "生态环境局执法人员"),
 ]

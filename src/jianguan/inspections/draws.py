@@ -338,13 +338,19 @@ def _write_rows(db: Session, draw: Draw, result: sampling.Result) -> None:
         db.execute(insert(DrawAssignment), people[i:i + 5000])
 
 
+def _severity(stratum: sampling.Stratum) -> tuple[int, str]:
+    """Strata in the order people read them: red, yellow, blue, ungraded; credit A → D within."""
+    risk, _, credit = stratum.stratum.partition("/")
+    return ({"red": 0, "yellow": 1, "blue": 2}.get(risk, 3), credit if credit != "-" else "Z")
+
+
 def summary(prepared: Prepared) -> dict[str, Any]:
     pool, result = prepared.pool, prepared.result
     entities = pool.entities
     loads = Counter(a.person_id for a in result.assignments if a.role == "officer")
     officers_used = [loads[p.id] for p in pool.officers if loads[p.id]]
     return {
-        "strata": [asdict(s) for s in result.strata if s.pool],
+        "strata": [asdict(s) for s in sorted(result.strata, key=_severity) if s.pool],
         "exclusions": dict(Counter(v for v in entities["excluded"].to_list() if v)),
         "forced": dict(Counter(result.selected.filter(pl.col("reason") != "random")["reason"].to_list())),
         "domains": list(prepared.params.domains),

@@ -65,6 +65,15 @@ class VoidIn(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
 
 
+class ExpertIn(BaseModel):
+    name: str = Field(min_length=2, max_length=100)
+    domains: list[str] = Field(min_length=1)
+    organisation: str = ""
+    title: str = ""
+    specialities: str = ""
+    phone: str | None = None
+
+
 def plan_dict(plan: Any) -> dict[str, Any]:
     return {
         "id": plan.id, "code": plan.code, "title": plan.title, "year": plan.year, "kind": plan.kind,

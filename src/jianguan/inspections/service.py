@@ -186,6 +186,14 @@ def update_plan(db: Session, *, plan_id: int, data: PlanIn, expected_version: in
     return plan
 
 
+def target_usccs(db: Session, plan: InspectionPlan) -> list[str]:
+    ids = list(plan.target_entity_ids or [])
+    if not ids:
+        return []
+    found = dict(db.execute(select(Entity.id, Entity.uscc).where(Entity.id.in_(ids))).tuples().all())
+    return [found[i] or f"#{i}" for i in ids if i in found]
+
+
 def ensure_complete(db: Session, plan: InspectionPlan) -> None:
     """Submit guard: every item in force, none on the negative list, named entities still there."""
     problems: list[Invalid] = []

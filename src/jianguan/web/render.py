@@ -383,7 +383,10 @@ def field_errors(error: DomainError, locale: str) -> dict[str, str]:
     text = error.localized(locale)
     field = getattr(error, "field", None)
     if field:
-        return {str(field): text}
+        out = {str(field): text}
+        for other in getattr(error, "others", []):  # Invalid.all: every refused field at once
+            out.setdefault(str(other.field), other.localized(locale))
+        return out
     details = error.details if isinstance(error.details, list) else []
     found = {str(d["field"]): text for d in details if isinstance(d, dict) and d.get("field")}
     return found or {"__all__": text}

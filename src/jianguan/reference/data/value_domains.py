@@ -94,15 +94,6 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("remote_video", "远程视频检查"),
         ("mystery_shopper", "神秘顾客"),
     )),
-    ("plan_kind", "检查计划类型", "检查计划的类型", (
-        ("routine_random", "日常双随机抽查"),
-        ("targeted", "定向抽查"),
-        ("campaign", "专项检查"),
-        ("follow_up", "回头看"),
-        ("complaint", "投诉举报触发"),
-        ("unannounced", "四不两直"),
-        ("joint", "部门联合检查"),
-    )),
     ("item_change", "事项变更类型", "监管事项目录的纳入、调整和退出", (
         ("admission", "纳入"),
         ("adjustment", "调整"),
@@ -118,5 +109,14 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("choice", "选项"),
         ("text", "文字"),
         ("photo", "拍照"),
+    )),
+    ("plan_kind", "检查计划类型", "检查计划的类型", (
+        ("routine_random", "日常双随机抽查"),
+        ("targeted", "定向抽查"),
+        ("campaign", "专项检查"),
+        ("follow_up", "回头看"),
+        ("complaint", "投诉举报触发"),
+        ("unannounced", "四不两直"),
+        ("joint", "部门联合检查"),
     )),
 )

@@ -1,0 +1,120 @@
+"""JSON routes of plans, draws and experts under /api/v1/inspections. Thin: parse, call, shape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from jianguan.core import workflow
+from jianguan.core.pagination import Page, PageParams, page_params
+from jianguan.deps import CurrentUser, SessionDep
+from jianguan.inspections import draws, experts, rules, service
+from jianguan.inspections.schemas import (
+    Decision,
+    DrawIn,
+    ExpertIn,
+    PlanChanges,
+    PlanIn,
+    VoidIn,
+    draw_dict,
+    plan_dict,
+)
+
+router = APIRouter(prefix="/inspections", tags=["inspections"])
+
+
+@router.get("/plans", response_model=Page[dict[str, Any]])
+def list_plans(db: SessionDep, user: CurrentUser, page: Annotated[PageParams, Depends(page_params)],
+               state: str = "", year: int | None = None, kind: str = "", q: str = "") -> Page[Any]:
+    rows, total = service.list_plans(db, actor=user, state=state, year=year, kind=kind, q=q, offset=page.offset,
+                                     limit=page.limit)
+    return Page(items=[plan_dict(p) for p in rows], total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post("/plans", status_code=201)
+def create_plan(body: PlanIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return plan_dict(service.create_plan(db, data=body, actor=user))
+
+
+@router.get("/plans/{plan_id}")
+def get_plan(plan_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    plan = service.get_plan(db, plan_id=plan_id, actor=user)
+    return {**plan_dict(plan), "actions": workflow.allowed_actions(plan, user),
+            "draws": [draw_dict(d) for d in draws.draws_of(db, plan)],
+            "history": [{"action": e.action, "from": e.from_state, "to": e.to_state, "by": e.actor_name, "at": e.at,
+                         "comment": e.comment} for e in workflow.history(db, plan)]}
+
+
+@router.put("/plans/{plan_id}")
+def update_plan(plan_id: int, body: PlanChanges, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    data = PlanIn.model_validate(body.model_dump(exclude={"expected_version"}))
+    return plan_dict(service.update_plan(db, plan_id=plan_id, data=data, expected_version=body.expected_version,
+                                         actor=user))
+
+
+@router.post("/plans/{plan_id}/actions/{action}")
+def act(plan_id: int, action: str, body: Decision, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    plan = service.decide(db, plan_id=plan_id, action=action, comment=body.comment,
+                          expected_version=body.expected_version, actor=user)
+    return {**plan_dict(plan), "actions": workflow.allowed_actions(plan, user)}
+
+
+@router.post("/plans/{plan_id}/draws", status_code=201)
+def run_draw(plan_id: int, body: DrawIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return draw_dict(draws.run_draw(db, plan_id=plan_id, seed=body.seed, on=body.inspection_date, actor=user))
+
+
+@router.get("/draws/{draw_id}")
+def get_draw(draw_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return draw_dict(draws.get_draw(db, draw_id=draw_id, actor=user))
+
+
+@router.get("/draws/{draw_id}/entities", response_model=Page[dict[str, Any]])
+def drawn_entities(draw_id: int, db: SessionDep, user: CurrentUser,
+                   page: Annotated[PageParams, Depends(page_params)], officer_id: int | None = None) -> Page[Any]:
+    draw = draws.get_draw(db, draw_id=draw_id, actor=user)
+    rows, total = draws.results(db, draw, offset=page.offset, limit=page.limit, officer_id=officer_id)
+    items = [{"position": r.position, "entity_id": r.entity_id, "uscc": r.uscc, "name": r.name,
+              "region_code": r.region_code, "stratum": r.stratum, "reason": r.reason,
+              "officers": [{"id": i, "name": n, "domain": d} for i, n, d in r.officers],
+              "experts": [{"id": i, "name": n, "domain": d} for i, n, d in r.experts]} for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post("/draws/{draw_id}/verify")
+def verify(draw_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return asdict(draws.verify(db, draw_id=draw_id, actor=user))
+
+
+@router.post("/draws/{draw_id}/void")
+def void(draw_id: int, body: VoidIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return draw_dict(draws.void_draw(db, draw_id=draw_id, reason=body.reason, actor=user))
+
+
+@router.get("/draws/{draw_id}/snapshot")
+def snapshot(draw_id: int, db: SessionDep, user: CurrentUser) -> Response:
+    """The pool snapshot text whose SHA-256 the draw records — so anyone can check the draw independently."""
+    draw = draws.get_draw(db, draw_id=draw_id, actor=user)
+    data = draws.snapshot_text(draw).encode()
+    return Response(data, media_type="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="draw-{draw.id}-pool.txt"'})
+
+
+@router.get("/rule-sets")
+def rule_sets(db: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    return [{"id": r.id, "code": r.code, "number": r.number, "name": r.name, "basis": r.basis,
+             "effective_from": r.effective_from, "effective_to": r.effective_to, "rules": r.rules}
+            for r in rules.list_rule_sets(db)]
+
+
+@router.get("/experts")
+def list_experts(db: SessionDep, user: CurrentUser, domain: str = "") -> list[dict[str, Any]]:
+    return [experts.expert_dict(e) for e in experts.list_experts(db, domain=domain)]
+
+
+@router.post("/experts", status_code=201)
+def add_expert(body: ExpertIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return experts.expert_dict(experts.add_expert(db, actor=user, **body.model_dump()))

@@ -1,0 +1,49 @@
+"""The demo's inspection plans: one for Xihu's restaurants, approved, filed and drawn at a "public
+drawing", and a follow-up plan waiting for the Xihu leader's approval. Idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jianguan.auth.models import User
+from jianguan.core.errors import DomainError
+from jianguan.core.workdays import today_shanghai
+from jianguan.inspections import draws, rules, service
+from jianguan.inspections.models import InspectionPlan
+from jianguan.inspections.schemas import PlanIn
+
+CATERING = "33000001001000"
+DEMO_SEED = "2026年西湖区双随机摇号会 第1轮 73915"
+
+
+def _plan(title: str, start: dt.date, **extra: Any) -> PlanIn:
+    return PlanIn.model_validate({
+        "title": title, "kind": "routine_random", "methods": ["on_site"], "item_codes": [CATERING],
+        "scope": {"region_code": "330106", "industry_code": "62"}, "ratio": "5", "starts_on": start,
+        "ends_on": start + dt.timedelta(days=60), **extra})
+
+
+def load(db: Session) -> dict[str, Any]:
+    rules.load(db)
+    author = db.scalar(select(User).where(User.username == "xihu_officer"))
+    leader = db.scalar(select(User).where(User.username == "xihu_leader"))
+    if author is None or leader is None or db.scalar(select(InspectionPlan.id).limit(1)) is not None:
+        return {"plans": 0}
+    start = today_shanghai()
+    try:
+        plan = service.create_plan(db, data=_plan("西湖区餐饮服务食品安全双随机抽查", start,
+                                                  description="按风险和信用分层抽取，高风险60%、低风险20%的权重。"),
+                                   actor=author)
+        service.decide(db, plan_id=plan.id, action="submit", actor=author)
+        service.decide(db, plan_id=plan.id, action="approve", comment="同意，按期开展。", actor=leader)
+        draw = draws.run_draw(db, plan_id=plan.id, seed=DEMO_SEED, on=start, actor=author)
+        follow = service.create_plan(db, data=_plan("西湖区餐饮服务“回头看”检查", start, kind="follow_up",
+                                                    ratio=None, count=10), actor=author)
+        service.decide(db, plan_id=follow.id, action="submit", actor=author)
+    except DomainError:  # e.g. a trimmed demo without officers: keep the rest of the demo
+        return {"plans": 0}
+    return {"plans": 2, "drawn": draw.selected_count}
