@@ -37,6 +37,7 @@ class World:
     city_leader: User
     outsider: User  # officer of Binjiang
     admin: User
+    city_officer: User
     officers: list[Officer] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
 
@@ -57,7 +58,7 @@ def make_world(db: Session, *, n_entities: int = 120, officers: int = 6) -> Worl
 
     world = World(city, xihu, binjiang, user("author", ["officer"], xihu), user("leader", ["leader"], xihu),
                   user("city_leader", ["leader"], city, "region"), user("outsider", ["officer"], binjiang),
-                  user("root", ["system_admin"], city, "all"))
+                  user("root", ["system_admin"], city, "all"), user("city_officer", ["officer"], city, "region"))
     catalog.propose_item(db, data=item_data(ITEM, effective_from=dt.date(2026, 1, 1)), actor=None, load=True)
     for i in range(officers):
         officer = roster.create_officer(db, agency_id=xihu.id, name=f"执法员{i}", domains=["food"], actor=None)

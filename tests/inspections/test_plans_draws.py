@@ -182,3 +182,14 @@ def test_a_count_plan_and_a_targeted_plan(db: Session, world: World) -> None:
     rows, total = draws.results(db, targeted)
     assert total == 2 and {r.uscc for r in rows} == set(usccs) and {r.reason for r in rows} == {"named"}
     assert all(len(r.officers) == 2 for r in rows)
+
+
+def test_a_city_plan_draws_the_officers_of_the_districts_below(db: Session, world: World) -> None:
+    plan = service.create_plan(db, data=plan_data(scope={"region_code": "330100"}), actor=world.city_officer)
+    service.decide(db, plan_id=plan.id, action="submit", actor=world.city_officer)
+    city_leader = world.city_leader
+    service.decide(db, plan_id=plan.id, action="approve", actor=city_leader)
+    draw = draws.run_draw(db, plan_id=plan.id, seed="city", on=DAY, actor=world.city_officer)
+    used = set(db.scalars(select(DrawAssignment.officer_id).where(DrawAssignment.draw_id == draw.id)))
+    assert used and used <= {o.id for o in world.officers}  # Xihu's officers, under the city bureau
+    assert draws.taking_part(db, plan) == sorted({world.city.id, world.xihu.id, world.binjiang.id})

@@ -10,6 +10,7 @@ The definitions are read from the database itself, so they follow every migratio
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 from sqlalchemy import ARRAY, ColumnElement, Integer, String, any_, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -107,3 +109,35 @@ def one_of(db: Session, column: Any, values: Sequence[str] | Sequence[int]) -> C
     table = func.json_each(literal(json.dumps(list(values), ensure_ascii=False))).table_valued("value")
     matched = column.in_(select(table.c.value))
     return matched
+
+
+# --------------------------------------------------------------------------- frames into tables
+
+
+def as_text(frame: pl.DataFrame, pg: bool) -> pl.DataFrame:
+    """Instants as both databases read them from text (PostgreSQL: with the zone, whatever the
+    server's TimeZone; SQLite: as SQLAlchemy stores them)."""
+    fmt = "%Y-%m-%d %H:%M:%S%.6f+00:00" if pg else "%Y-%m-%d %H:%M:%S%.6f"
+    instants = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    days = [c for c, t in frame.schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(instants).dt.convert_time_zone("UTC").dt.strftime(fmt),
+                              pl.col(days).dt.strftime("%Y-%m-%d"))
+
+
+def load_frame(db: Session, table: Any, frame: pl.DataFrame) -> None:
+    """Rows of ``frame`` (its columns = some of the table's) into ``table``: COPY or executemany."""
+    if frame.height == 0:
+        return
+    connection = db.connection()
+    pg = connection.dialect.name == "postgresql"
+    frame = as_text(frame, pg)
+    names = ", ".join(frame.columns)
+    if pg:
+        raw: Any = connection.connection.driver_connection
+        data = io.BytesIO()  # bytes straight from Polars: a str would be decoded and encoded again
+        frame.write_csv(data, include_header=False, null_value="")
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(data.getbuffer())
+        return
+    marks = ", ".join("?" for _ in frame.columns)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", frame.rows())

@@ -8,7 +8,6 @@ region lookups are read once (``codes.CACHE``), and per-row audit entries are re
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from jianguan.audit import service as audit
 from jianguan.auth.models import User
 from jianguan.auth.scope import can_see
 from jianguan.core.bulkload import LOCKED, UNIQUE_OFF, one_of
+from jianguan.core.bulkload import load_frame as _load
 from jianguan.core.crypto import lookup_hash
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
@@ -147,35 +147,6 @@ def _stage_table() -> Any:
         kind: Any = Text() if name in SECRET or name == "uscc_warnings" else source.type
         columns.append(Column(name, kind))
     return Table(STAGE, MetaData(), *columns, prefixes=["TEMPORARY"])
-
-
-def _as_text(frame: pl.DataFrame, pg: bool) -> pl.DataFrame:
-    """Instants as both databases read them from text (PostgreSQL: with the zone, whatever the
-    server's TimeZone; SQLite: as SQLAlchemy stores them)."""
-    fmt = "%Y-%m-%d %H:%M:%S%.6f+00:00" if pg else "%Y-%m-%d %H:%M:%S%.6f"
-    instants = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
-    days = [c for c, t in frame.schema.items() if t == pl.Date]
-    return frame.with_columns(pl.col(instants).dt.convert_time_zone("UTC").dt.strftime(fmt),
-                              pl.col(days).dt.strftime("%Y-%m-%d"))
-
-
-def _load(db: Session, table: Any, frame: pl.DataFrame) -> None:
-    """Rows of ``frame`` (its columns = some of the table's) into ``table``: COPY or executemany."""
-    if frame.height == 0:
-        return
-    connection = db.connection()
-    pg = connection.dialect.name == "postgresql"
-    frame = _as_text(frame, pg)
-    names = ", ".join(frame.columns)
-    if pg:
-        raw: Any = connection.connection.driver_connection
-        data = io.BytesIO()  # bytes straight from Polars: a str would be decoded and encoded again
-        frame.write_csv(data, include_header=False, null_value="")
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(data.getbuffer())
-        return
-    marks = ", ".join("?" for _ in frame.columns)
-    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", frame.rows())
 
 
 def prepare(frame: pl.DataFrame, *, regions: frozenset[str], source: str, as_of: Any) -> pl.DataFrame:

@@ -148,8 +148,8 @@ class DrawAssignment(IdMixin, Base):
     __table_args__ = (Index("ix_draw_assignments_draw_entity", "draw_id", "entity_id"),)
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)  # the previous team (回避)
     role: Mapped[str] = mapped_column(String(10))  # officer / expert
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
-    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)  # workloads
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"))  # few: no index worth its upkeep
     domain: Mapped[str] = mapped_column(String(32))

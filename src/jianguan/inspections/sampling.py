@@ -144,53 +144,68 @@ def _check_field(value: str) -> str:
     return value
 
 
+def _lines(tag: str, frame: pl.DataFrame) -> str:
+    """Rows as "tag,v1,v2,…" lines (no trailing newline), built by Polars, refusing commas in values."""
+    if frame.height == 0:
+        return ""
+    text = frame.select(pl.all().cast(pl.Utf8).fill_null(""))
+    if text.select(pl.any_horizontal(pl.all().str.contains("[,\n]")).any()).item():
+        raise ValueError("a pool or result field may not contain ',' or a newline")
+    joined = text.select(pl.concat_str([pl.lit(tag), *[pl.col(c) for c in text.columns]], separator=","))
+    return str(joined.to_series().str.join("\n").item())
+
+
+def _text(header: str, parts: Sequence[str]) -> str:
+    return "\n".join([header, *(p for p in parts if p)]) + "\n"
+
+
 def pool_text(pool: Pool) -> str:
     """The snapshot whose SHA-256 the draw records: one line per candidate, officer, expert, recusal,
     sorted, comma-separated (no field may contain a comma)."""
-    lines = [POOL_FORMAT]
-    frame = pool.entities.select(list(ENTITY_SCHEMA)).sort("entity_id")
-    for row in frame.iter_rows():
-        lines.append("E," + ",".join(_check_field(str(v)) for v in row))
+    lines = [_lines("E", pool.entities.select(list(ENTITY_SCHEMA)).sort("entity_id"))]
     for tag, people in (("O", pool.officers), ("X", pool.experts)):
-        for p in sorted(people, key=lambda p: p.id):
-            lines.append(f"{tag},{p.id},{_check_field(p.region)},{';'.join(p.domains)},{p.load}")
+        lines += [f"{tag},{p.id},{_check_field(p.region)},{';'.join(p.domains)},{p.load}"
+                  for p in sorted(people, key=lambda p: p.id)]
     for entity_id in sorted(pool.recusals):
         lines += [f"R,{entity_id},{officer_id}" for officer_id in sorted(pool.recusals[entity_id])]
-    return "\n".join(lines) + "\n"
+    return _text(POOL_FORMAT, lines)
 
 
 def parse_pool(text: str) -> Pool:
     """The inverse of ``pool_text`` (used by verify)."""
-    lines = text.splitlines()
-    if not lines or lines[0] != POOL_FORMAT:
+    head, _, body = text.partition("\n")
+    if head != POOL_FORMAT:
         raise ValueError("not a jianguan draw pool snapshot")
-    rows: list[list[str]] = []
+    lines = pl.Series("line", body.splitlines(), dtype=pl.Utf8)
+    names = list(ENTITY_SCHEMA)
+    frame = (lines.filter(lines.str.starts_with("E,")).str.slice(2)
+             .str.split_exact(",", len(names) - 1).struct.rename_fields(names).struct.unnest()
+             .with_columns(pl.col("entity_id").cast(pl.Int64)))
     officers: list[Person] = []
     experts: list[Person] = []
     recusals: dict[int, set[int]] = defaultdict(set)
-    for line in lines[1:]:
+    for line in lines.filter(~lines.str.starts_with("E,")).to_list():
         tag, _, rest = line.partition(",")
         parts = rest.split(",")
-        if tag == "E":
-            rows.append(parts)
-        elif tag in ("O", "X"):
+        if tag in ("O", "X"):
             person = Person(int(parts[0]), parts[1], tuple(d for d in parts[2].split(";") if d), int(parts[3]))
             (officers if tag == "O" else experts).append(person)
         elif tag == "R":
             recusals[int(parts[0])].add(int(parts[1]))
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in ENTITY_SCHEMA]
-    data = {name: list(col) for name, col in zip(ENTITY_SCHEMA, columns, strict=True)}
-    frame = pl.DataFrame(data, schema={k: pl.Utf8 for k in ENTITY_SCHEMA}).with_columns(
-        pl.col("entity_id").cast(pl.Int64))
-    return Pool(frame, officers, experts, dict(recusals))
+    return Pool(frame.select(names), officers, experts, dict(recusals))
 
 
-def result_text(selected: pl.DataFrame, assignments: Sequence[Assignment]) -> str:
-    lines = [ALGORITHM]
-    lines += [f"S,{r[0]},{r[1]},{r[2]},{r[3]}" for r in
-              selected.select("entity_id", "stratum", "reason", "key").iter_rows()]
-    lines += [f"A,{a.entity_id},{a.role},{a.person_id},{a.domain}" for a in assignments]
-    return "\n".join(lines) + "\n"
+def result_text(selected: pl.DataFrame, assignments: Sequence[Assignment] | pl.DataFrame) -> str:
+    if not isinstance(assignments, pl.DataFrame):
+        assignments = assignment_frame(assignments)
+    return _text(ALGORITHM, [_lines("S", selected.select("entity_id", "stratum", "reason", "key")),
+                             _lines("A", assignments.select("entity_id", "role", "person_id", "domain"))])
+
+
+def assignment_frame(assignments: Sequence[Assignment]) -> pl.DataFrame:
+    return pl.DataFrame({"entity_id": [a.entity_id for a in assignments], "role": [a.role for a in assignments],
+                         "person_id": [a.person_id for a in assignments], "domain": [a.domain for a in assignments]},
+                        schema={"entity_id": pl.Int64, "role": pl.Utf8, "person_id": pl.Int64, "domain": pl.Utf8})
 
 
 # --------------------------------------------------------------------------- keys and quotas
@@ -298,23 +313,30 @@ class _Roster:
         for p in people:
             for d in p.domains:
                 self.groups[(p.region if by_region else "", d)].append(p.id)
+        self._covering: dict[tuple[str, str], list[int]] = {}
 
     def candidates(self, region: str, domain: str) -> list[int]:
-        regions = covering_regions(region) if self.by_region else ("",)
-        return [pid for r in regions for pid in self.groups.get((r, domain), ())]
+        found = self._covering.get((region, domain))
+        if found is None:
+            regions = covering_regions(region) if self.by_region else ("",)
+            found = [pid for r in regions for pid in self.groups.get((r, domain), ())]
+            self._covering[(region, domain)] = found
+        return found
 
     def pick(self, region: str, domain: str, entity_key: int, n: int, exclude: set[int]) -> tuple[list[int], int]:
-        usable = [pid for pid in self.candidates(region, domain)
-                  if pid not in exclude and (self.cap is None or self.load[pid] < self.cap)]
-        chosen = heapq.nsmallest(n, usable, key=lambda pid: (self.load[pid], self.key[pid] ^ entity_key, pid))
+        load, key, cap = self.load, self.key, self.cap
+        ranked = [(load[pid], key[pid] ^ entity_key, pid) for pid in self.candidates(region, domain)
+                  if pid not in exclude and (cap is None or load[pid] < cap)]
+        chosen = [pid for _, _, pid in heapq.nsmallest(n, ranked)]
         for pid in chosen:
-            self.load[pid] += 1
-        return chosen, len(usable)
+            load[pid] += 1
+        return chosen, len(ranked)
 
 
-def run(pool: Pool, params: Params, seed: str) -> Result:
-    """The whole draw: selection, then officers and experts for every drawn entity."""
-    selected, strata = select(pool, params, seed)
+def run(pool: Pool, params: Params, seed: str,
+        selection: tuple[pl.DataFrame, list[Stratum]] | None = None) -> Result:
+    """The whole draw: selection (or the one ``select`` already made), then the teams."""
+    selected, strata = selection or select(pool, params, seed)
     officers = _Roster(pool.officers, seed, "officer", params.workload_cap, by_region=True)
     experts = _Roster(pool.experts, seed, "expert", None, by_region=False)
     assignments: list[Assignment] = []

@@ -165,6 +165,7 @@ def officers(province: Province, *, seed: int, per_agency: tuple[int, int] = (6,
     expires = np.where(expiring, np.datetime64(today) + rng.integers(1, 60, n), expires)
     expired = rng.random(n) < 0.03
     expires = np.where(expired, np.datetime64(today) - rng.integers(1, 400, n), expires)
+    issued = np.minimum(issued, expires - 365)  # an expired card was still issued before it expired
     seq = np.arange(1, n + 1)
     return pl.DataFrame({
         "agency_code": codes,
