@@ -156,7 +156,8 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "jianguan-bench")
     parser.add_argument("--port", type=int, default=55492)
-    parser.add_argument("--home", type=Path, help="SQLite only: keep the prepared database here and reuse it")
+    parser.add_argument("--home", type=Path, help="keep the prepared database (SQLite) and home here, reuse them")
+    parser.add_argument("--pg-url", help="use this PostgreSQL database (kept) instead of a throwaway cluster")
     args = parser.parse_args()
     file = generate(args.rows, args.cache)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -172,7 +173,12 @@ def main() -> None:
         finally:
             if args.home is None:
                 shutil.rmtree(home, ignore_errors=True)
-    if args.pg:
+    if args.pg and args.pg_url:
+        home = args.home or Path(tempfile.mkdtemp(prefix="jg-bench-pghome-"))
+        home.mkdir(parents=True, exist_ok=True)
+        bench("PostgreSQL", {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": args.pg_url}, file,
+              args.officers)
+    elif args.pg:
         cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
         url = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(cluster), str(args.port)],
                              env={**os.environ, "PG_DURABLE": "1"}, capture_output=True, text=True,

@@ -164,9 +164,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["draw_id"], ["draws.id"], name=op.f("fk_draw_assignments_draw_id_draws"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_draw_assignments_entity_id_entities")),
-        sa.ForeignKeyConstraint(["expert_id"], ["experts.id"], name=op.f("fk_draw_assignments_expert_id_experts")),
-        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"], name=op.f("fk_draw_assignments_officer_id_officers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_draw_assignments")),
     )
     with op.batch_alter_table("draw_assignments", schema=None) as batch_op:
@@ -186,7 +183,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["draw_id"], ["draws.id"], name=op.f("fk_draw_entities_draw_id_draws"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_draw_entities_entity_id_entities")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_draw_entities")),
     )
     with op.batch_alter_table("draw_entities", schema=None) as batch_op:

@@ -27,7 +27,7 @@ from jianguan.audit import evidence
 from jianguan.audit import service as audit
 from jianguan.auth.models import User
 from jianguan.auth.scope import region_prefix
-from jianguan.core.bulkload import load_frame
+from jianguan.core.bulkload import load_frame, one_of
 from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
@@ -212,41 +212,40 @@ def _experts(db: Session, plan: InspectionPlan, domains: Sequence[str]) -> list[
 
 def _recusals(db: Session, selected: pl.DataFrame, officer_ids: set[int], previous: bool) -> dict[int, set[int]]:
     """Officers who must stand aside for each drawn entity (回避, 行政处罚法 Art. 43): a recorded conflict,
-    a related party who is the officer, and — when the rules say so — the officers of its last draw."""
+    a related party who is the officer, and — when the rules say so — the officers of its last draw.
+    Each is one query over all drawn entities (an array parameter, not a list of 100,000 literals)."""
     out: dict[int, set[int]] = defaultdict(set)
     ids = selected["entity_id"].to_list()
+    if not ids:
+        return {}
     by_uscc = {u: i for u, i in selected.select("uscc", "entity_id").iter_rows() if u}
-    for chunk in _chunks(ids):
-        for officer_id, entity_id in db.execute(select(OfficerConflict.officer_id, OfficerConflict.entity_id)
-                                                .where(OfficerConflict.entity_id.in_(chunk))):
-            if entity_id is not None:
-                out[entity_id].add(officer_id)
-    usccs = list(by_uscc)
-    for i in range(0, len(usccs), CHUNK):
+    for officer_id, entity_id in db.execute(select(OfficerConflict.officer_id, OfficerConflict.entity_id)
+                                            .where(one_of(db, OfficerConflict.entity_id, ids))):
+        if entity_id is not None:
+            out[entity_id].add(officer_id)
+    if by_uscc:
         for officer_id, uscc in db.execute(select(OfficerConflict.officer_id, OfficerConflict.entity_uscc)
-                                           .where(OfficerConflict.entity_uscc.in_(usccs[i:i + CHUNK]))):
+                                           .where(one_of(db, OfficerConflict.entity_uscc, list(by_uscc)))):
             out[by_uscc[uscc]].add(officer_id)
     hashes = {h: o for o, h in db.execute(select(Officer.id, Officer.id_number_hash).where(
         Officer.id_number_hash.is_not(None)))}
     if hashes:
-        for chunk in _chunks(ids):
-            for entity_id, h in db.execute(select(RelatedParty.entity_id, RelatedParty.id_number_hash).where(
-                    RelatedParty.entity_id.in_(chunk), RelatedParty.id_number_hash.is_not(None))):
-                if h in hashes:
-                    out[entity_id].add(hashes[h])
+        for entity_id, h in db.execute(select(RelatedParty.entity_id, RelatedParty.id_number_hash).where(
+                one_of(db, RelatedParty.entity_id, ids), RelatedParty.id_number_hash.is_not(None))):
+            if h in hashes:
+                out[entity_id].add(hashes[h])
     if previous:
-        for chunk in _chunks(ids):
-            last = (select(DrawAssignment.entity_id, func.max(DrawAssignment.draw_id).label("draw_id"))
-                    .join(Draw, Draw.id == DrawAssignment.draw_id)
-                    .where(Draw.voided_at.is_(None), DrawAssignment.entity_id.in_(chunk),
-                           DrawAssignment.officer_id.is_not(None))
-                    .group_by(DrawAssignment.entity_id).subquery())
-            for drawn_id, previous_officer in db.execute(
-                    select(DrawAssignment.entity_id, DrawAssignment.officer_id)
-                    .join(last, and_(last.c.entity_id == DrawAssignment.entity_id,
-                                     last.c.draw_id == DrawAssignment.draw_id))):
-                if previous_officer is not None:
-                    out[drawn_id].add(previous_officer)
+        last = (select(DrawAssignment.entity_id, func.max(DrawAssignment.draw_id).label("draw_id"))
+                .join(Draw, Draw.id == DrawAssignment.draw_id)
+                .where(Draw.voided_at.is_(None), one_of(db, DrawAssignment.entity_id, ids),
+                       DrawAssignment.officer_id.is_not(None))
+                .group_by(DrawAssignment.entity_id).subquery())
+        for drawn_id, previous_officer in db.execute(
+                select(DrawAssignment.entity_id, DrawAssignment.officer_id)
+                .join(last, and_(last.c.entity_id == DrawAssignment.entity_id,
+                                 last.c.draw_id == DrawAssignment.draw_id))):
+            if previous_officer is not None:
+                out[drawn_id].add(previous_officer)
     return {e: {o for o in s if o in officer_ids} for e, s in out.items() if s & officer_ids}
 
 

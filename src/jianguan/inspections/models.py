@@ -128,14 +128,19 @@ class Draw(IdMixin, Base):
 
 
 class DrawEntity(IdMixin, Base):
-    """An entity the draw selected, why (``random`` or the forced-inclusion reason) and its key."""
+    """An entity the draw selected, why (``random`` or the forced-inclusion reason) and its key.
+
+    Draw rows are write-once evidence, written in bulk with their draw from the pool snapshot (whose
+    hash guards them): the ids of entities, officers and experts carry no foreign keys, which would
+    cost a check per row (300,000 of them for a province draw); entities and officers are never
+    deleted, only closed or deactivated."""
 
     __tablename__ = "draw_entities"
     __table_args__ = (Index("ix_draw_entities_draw_position", "draw_id", "position"),)
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
     position: Mapped[int]
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(index=True)
     stratum: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(16))
@@ -148,8 +153,8 @@ class DrawAssignment(IdMixin, Base):
     __table_args__ = (Index("ix_draw_assignments_draw_entity", "draw_id", "entity_id"),)
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)  # the previous team (回避)
+    entity_id: Mapped[int] = mapped_column(index=True)  # the previous team (回避)
     role: Mapped[str] = mapped_column(String(10))  # officer / expert
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)  # workloads
-    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"))  # few: no index worth its upkeep
+    officer_id: Mapped[int | None] = mapped_column(index=True)  # workloads
+    expert_id: Mapped[int | None]  # few experts: no index worth its upkeep
     domain: Mapped[str] = mapped_column(String(32))
