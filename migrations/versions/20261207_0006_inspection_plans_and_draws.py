@@ -169,7 +169,6 @@ def upgrade() -> None:
     with op.batch_alter_table("draw_assignments", schema=None) as batch_op:
         batch_op.create_index("ix_draw_assignments_draw_entity", ["draw_id", "entity_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_draw_assignments_entity_id"), ["entity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_draw_assignments_officer_id"), ["officer_id"], unique=False)
 
     op.create_table(
         "draw_entities",
@@ -200,7 +199,6 @@ def downgrade() -> None:
 
     op.drop_table("draw_entities")
     with op.batch_alter_table("draw_assignments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_draw_assignments_officer_id"))
         batch_op.drop_index(batch_op.f("ix_draw_assignments_entity_id"))
         batch_op.drop_index("ix_draw_assignments_draw_entity")
 

@@ -96,6 +96,25 @@ def test_seven_working_days_after_12_february_2026_is_the_working_saturday_28_fe
     assert CAL.add_working_days(D(2026, 2, 12), 7) == DueDate(D(2026, 2, 28), False)
 
 
+def test_a_notice_five_working_days_before_a_visit_on_9_october_2026_is_due_on_24_september() -> None:
+    """Counting back over National Day (1–7 Oct) and Mid-Autumn (25–27 Sep): 8 Oct, 30, 29, 28, 24 Sep."""
+    assert CAL.working_days_before(D(2026, 10, 9), 5) == DueDate(D(2026, 9, 24), False)
+    # Back over the Spring Festival (15–23 Feb): 28 (a working Saturday), 27, 26, 25, 24, then 14 Feb (the
+    # working Saturday before it) and 13 Feb.
+    assert CAL.working_days_before(D(2026, 3, 2), 6) == DueDate(D(2026, 2, 14), False)
+    assert CAL.working_days_before(D(2026, 3, 2), 7) == DueDate(D(2026, 2, 13), False)
+
+
+@settings(max_examples=300)
+@given(end=st.dates(D(2026, 1, 20), D(2026, 12, 31)), n=st.integers(1, 12))
+def test_working_days_before_is_the_latest_day_that_still_gives_n_working_days(end: dt.date, n: int) -> None:
+    due = CAL.working_days_before(end, n).date
+    assert due < end and CAL.is_working_day(due)
+    assert CAL.add_working_days(due, n).date == CAL.next_working_day(end)
+    later = CAL.next_working_day(due + dt.timedelta(days=1))
+    assert CAL.add_working_days(later, n).date > CAL.next_working_day(end)
+
+
 def test_working_days_after_a_holiday_start_count_the_first_working_day_as_day_one() -> None:
     # chinese_calendar.find_workday would say 10 Oct here (domain-rules §2): we must not.
     assert CAL.add_working_days(D(2026, 10, 3), 2).date == D(2026, 10, 9)

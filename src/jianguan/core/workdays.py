@@ -213,6 +213,24 @@ class WorkCalendar:
             remaining -= len(working) - i
             year = _next_year(year)
 
+    def working_days_before(self, end: dt.date, n: int) -> DueDate:
+        """The N-th working day before ``end`` (``end`` not counted): the last day to give a notice
+        that must precede ``end`` by N working days (e.g. an inspection notice, 5 working days)."""
+        _check_count(n)
+        if n == 0:
+            return DueDate(end)
+        before, remaining, year = end.toordinal(), n, end.year
+        while True:
+            working = self._year(year).working
+            i = bisect_left(working, before)
+            if remaining <= i:
+                day = dt.date.fromordinal(working[i - remaining])
+                return DueDate(day, self._unconfirmed(day, end))
+            remaining -= i
+            year -= 1
+            if year < PACKAGE_FIRST_YEAR:
+                raise ValueError(f"no working-day calendar before {PACKAGE_FIRST_YEAR}")
+
     def add_calendar_days(self, start: dt.date, n: int) -> DueDate:
         """``start`` + N days; if that day is not a working day, the next working day (Art. 85)."""
         _check_count(n)

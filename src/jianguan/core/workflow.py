@@ -154,18 +154,24 @@ DEFAULT_ESCALATION: tuple[Escalation, ...] = (
 LAW_WORKING_DAY_PERIODS = frozenset({2, 3, 5, 7})
 
 
+DueRule = Callable[[Any, "WorkCalendar"], "DueDate | None"]
+
+
 @dataclass(frozen=True)
 class Deadline:
-    """The step in ``state`` falls due N working days (or N calendar days, Art. 85) after entering it."""
+    """The step in ``state`` falls due N working days (or N calendar days, Art. 85) after entering it,
+    or on a date the record itself carries (``on``: e.g. a rectification deadline set per finding, or
+    the last day a notice can still precede the visit by 5 working days)."""
 
     state: str
     working_days: int | None = None
     days: int | None = None
     escalate: Sequence[Escalation | str] = DEFAULT_ESCALATION
+    on: DueRule | None = None
 
     def __post_init__(self) -> None:
-        if (self.working_days is None) == (self.days is None):
-            raise ValueError(f"deadline for {self.state!r}: give exactly one of working_days or days")
+        if sum(x is not None for x in (self.working_days, self.days, self.on)) != 1:
+            raise ValueError(f"deadline for {self.state!r}: give exactly one of working_days, days or on")
         if (self.working_days or 0) < 0 or (self.days or 0) < 0:
             raise ValueError(f"deadline for {self.state!r} must not be negative")
         if self.days in LAW_WORKING_DAY_PERIODS:
@@ -177,7 +183,9 @@ class Deadline:
     def ladder(self) -> tuple[Escalation, ...]:
         return tuple(self.escalate)  # type: ignore[arg-type]
 
-    def due(self, calendar: WorkCalendar, start: dt.date) -> DueDate:
+    def due(self, calendar: WorkCalendar, start: dt.date, record: Any = None) -> DueDate | None:
+        if self.on is not None:
+            return self.on(record, calendar)
         if self.working_days is not None:
             return calendar.add_working_days(start, self.working_days)
         assert self.days is not None
@@ -317,7 +325,7 @@ def _local_date(at: dt.datetime) -> dt.date:
 def _enter(db: Session, wf: Workflow, record: Any, state: str, at: dt.datetime) -> None:
     """Put the record in ``state`` with that state's deadline (none if the state has no rule)."""
     deadline = wf.deadline(state)
-    due = deadline.due(calendar(db), _local_date(at)) if deadline is not None else None  # reads first
+    due = deadline.due(calendar(db), _local_date(at), record) if deadline is not None else None  # reads first
     record.state = state
     record.state_since = at
     record.escalation_level = 0

@@ -61,7 +61,17 @@ def _frame(db: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
     params: Any = compiled.params
     if compiled.positional:
         params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    cursor = connection.connection.cursor()
+    raw: Any = connection.connection
+    if connection.dialect.name == "postgresql":  # COPY … TO STDOUT: CSV bytes straight into Polars
+        data = io.BytesIO()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", params) as copy:
+            for block in copy:
+                data.write(block)
+        if not data.getbuffer().nbytes:
+            return pl.DataFrame(schema=schema)
+        data.seek(0)
+        return pl.read_csv(data, has_header=False, new_columns=list(schema), schema_overrides=schema)
+    cursor = raw.cursor()
     try:
         cursor.execute(str(compiled), params)
         rows = cursor.fetchall()
@@ -332,7 +342,7 @@ def run_draw(db: Session, *, plan_id: int, seed: str | None = None, on: dt.date 
         raise _shortfall_error(result.shortfalls)
     text = sampling.pool_text(prepared.pool)
     pool_hash = hashlib.sha256(text.encode()).hexdigest()
-    pool_file, _ = evidence.get_storage().put(io.BytesIO(gzip.compress(text.encode(), compresslevel=3, mtime=0)),
+    pool_file, _ = evidence.get_storage().put(io.BytesIO(gzip.compress(text.encode(), compresslevel=1, mtime=0)),
                                               max_bytes=SNAPSHOT_MAX_BYTES)
     number = (db.scalar(select(func.max(Draw.number)).where(Draw.plan_id == plan.id)) or 0) + 1
     draw = Draw(plan_id=plan.id, number=number, agency_id=plan.agency_id, region_code=plan.region_code, seed=seed,

@@ -1,8 +1,13 @@
-"""Inspection plans, the sampling rules they draw by, the expert pool, and draws with their results.
+"""Inspection plans, the sampling rules they draw by, the expert pool, draws with their results, and
+the six-step loop's records: inspections, their teams, answers, evidence and findings.
 
 A draw is evidence: its seed, algorithm, parameters, the SHA-256 of the candidate pool snapshot (the
 snapshot itself is kept in the evidence store) and of the result are written once and never edited;
 a draw found wrong is voided with a reason and a new one taken, both visible.
+
+An inspection is created for each drawn entity when its plan begins (or directly, for a complaint-
+triggered visit), with the draw's team. Answers are keyed by (inspection, point code), so a save
+retried after a lost connection overwrites and never duplicates.
 """
 
 from __future__ import annotations
@@ -155,6 +160,130 @@ class DrawAssignment(IdMixin, Base):
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
     entity_id: Mapped[int] = mapped_column(index=True)  # the previous team (回避)
     role: Mapped[str] = mapped_column(String(10))  # officer / expert
-    officer_id: Mapped[int | None] = mapped_column(index=True)  # workloads
+    officer_id: Mapped[int | None]  # workloads are summed over all open draws at once: no index needed
     expert_id: Mapped[int | None]  # few experts: no index worth its upkeep
     domain: Mapped[str] = mapped_column(String(32))
+
+
+# --------------------------------------------------------------------------- the inspection loop
+
+
+class Inspection(WorkflowMixin, Record, Base):
+    """检查任务: one visit (or remote check) of one entity under a plan."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_plan_entity", "plan_id", "entity_id"),)
+
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_plans.id"))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # scope: the inspecting agency
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the entity's county
+    kind: Mapped[str] = mapped_column(String(32))  # plan_kind
+    method: Mapped[str] = mapped_column(String(32), default="on_site")  # inspection_method
+    item_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    checklist_id: Mapped[int | None] = mapped_column(ForeignKey("checklists.id"))
+    scheduled_on: Mapped[dt.date | None] = mapped_column(Date)
+    notice_required: Mapped[bool] = mapped_column(default=True)
+    notice_skip_reason: Mapped[str] = mapped_column(Text, default="")
+    notice_sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    visit_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    visit_ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
+    signed_by: Mapped[str] = mapped_column(String(100), default="")  # the entity's representative
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")  # when the representative would not sign
+    result: Mapped[str | None] = mapped_column(String(16))  # no_problem / problems
+    feedback_sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    officers: Mapped[list[InspectionOfficer]] = relationship(
+        back_populates="inspection", order_by="InspectionOfficer.id", cascade="all, delete-orphan")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="inspection", order_by="Answer.position", cascade="all, delete-orphan")
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="inspection", order_by="Finding.id", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Inspection {self.code} {self.state}>"
+
+
+class InspectionOfficer(IdMixin, Base):
+    """An officer (or expert) of the team; ``shown_at``: when they showed their credential on site."""
+
+    __tablename__ = "inspection_officers"
+    __table_args__ = (UniqueConstraint("inspection_id", "officer_id"),)
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"))
+    domain: Mapped[str] = mapped_column(String(32), default="")
+    credential_number: Mapped[str] = mapped_column(String(32), default="")
+    shown_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    inspection: Mapped[Inspection] = relationship(back_populates="officers")
+
+
+class Answer(IdMixin, Base):
+    """The answer to one check point: 符合 / 不符合 / 不适用 (with a reason), a number or text."""
+
+    __tablename__ = "inspection_answers"
+    __table_args__ = (UniqueConstraint("inspection_id", "point_code"),)
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    point_code: Mapped[str] = mapped_column(String(24))
+    position: Mapped[int] = mapped_column(default=0)
+    check_point_id: Mapped[int | None] = mapped_column(ForeignKey("check_points.id"))
+    text: Mapped[str] = mapped_column(Text, default="")  # the point as asked (copied)
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    answer: Mapped[str | None] = mapped_column(String(8))  # yes / no / na; None = not yet answered
+    value: Mapped[str] = mapped_column(String(200), default="")  # a number, a choice or text
+    note: Mapped[str] = mapped_column(Text, default="")  # what was seen; the reason for 不适用
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    inspection: Mapped[Inspection] = relationship(back_populates="answers")
+
+
+class InspectionEvidence(IdMixin, Base):
+    """A photo, video, document, interview record or signature attached to an inspection (by hash)."""
+
+    __tablename__ = "inspection_evidence"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"))
+    point_code: Mapped[str] = mapped_column(String(24), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # photo / video / document / interview / signature / report
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Finding(WorkflowMixin, Record, Base):
+    """问题: a check point not met, with its severity, legal basis and rectification deadline."""
+
+    __tablename__ = "findings"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    point_code: Mapped[str] = mapped_column(String(24), default="")
+    text: Mapped[str] = mapped_column(Text)  # the problem as stated to the entity
+    severity: Mapped[str] = mapped_column(String(16), default="general")  # check_severity
+    basis: Mapped[str] = mapped_column(Text, default="")  # 《law》article, copied
+    rectify_by: Mapped[dt.date] = mapped_column(Date)
+    # The entity's rectification plan: {"responsible": …, "measures": …, "timetable": …}
+    rectification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rejections: Mapped[int] = mapped_column(default=0)
+    case_ref: Mapped[str] = mapped_column(String(60), default="")  # set when transferred to a penalty case
+
+    inspection: Mapped[Inspection] = relationship(back_populates="findings")

@@ -1,4 +1,7 @@
-"""检查计划审批 — an inspection plan's loop, declared for the shared engine.
+"""The inspection loops declared for the shared engine: the plan (检查计划审批), the inspection itself (the
+six steps) and its findings (整改).
+
+Plan:
 
 draft ─submit→ awaiting_approval ─approve→ approved ─begin→ in_progress ─close→ closed
 awaiting_approval ─return→ draft  ─reject→ rejected;  draft / approved ─cancel→ cancelled
@@ -11,7 +14,7 @@ plan's draw stays sealed until it begins.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +22,11 @@ from sqlalchemy.orm import Session
 from jianguan.auth.models import Role, User
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import Context, Deadline, Escalation, T, Workflow, register
-from jianguan.inspections.models import InspectionPlan
+from jianguan.core.workflow import Context, Deadline, Effect, Escalation, Guard, T, Workflow, register
+from jianguan.inspections.models import Finding, Inspection, InspectionPlan
+
+if TYPE_CHECKING:
+    from jianguan.core.workdays import DueDate, WorkCalendar
 
 DRAFT, AWAITING_APPROVAL, APPROVED, IN_PROGRESS = "draft", "awaiting_approval", "approved", "in_progress"
 CLOSED, REJECTED, CANCELLED = "closed", "rejected", "cancelled"
@@ -68,6 +74,14 @@ def _drawn(ctx: Context) -> None:
     draws.ensure_drawn(ctx.db, ctx.record)
 
 
+def _create_inspections(ctx: Context) -> None:
+    from jianguan.inspections import draws, visits
+
+    draw = draws.current_draw(ctx.db, ctx.record)
+    assert draw is not None  # the guard saw to it
+    visits.create_from_draw(ctx.db, ctx.record, draw, actor=ctx.actor)
+
+
 def recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
     """The plan's agency leaders decide; from 督办 on, its admins are told too."""
     users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
@@ -91,7 +105,8 @@ PLAN = register(
               effect=_file),
             T("return", AWAITING_APPROVAL, DRAFT, roles=APPROVERS, permit=_same_agency, guard=_decision),
             T("reject", AWAITING_APPROVAL, REJECTED, roles=APPROVERS, permit=_same_agency, guard=_decision),
-            T("begin", APPROVED, IN_PROGRESS, roles=RUNNERS, permit=_same_agency, guard=_drawn),
+            T("begin", APPROVED, IN_PROGRESS, roles=RUNNERS, permit=_same_agency, guard=_drawn,
+              effect=_create_inspections),
             T("close", IN_PROGRESS, CLOSED, roles=APPROVERS | {Role.agency_admin.value}, permit=_same_agency),
             T("cancel", (DRAFT, APPROVED), CANCELLED, roles=AUTHORS | APPROVERS, permit=_same_agency,
               guard=_comment_required),
@@ -100,5 +115,137 @@ PLAN = register(
         recipients=recipients,
         subject=lambda r: f"{r.code} {r.title}",
         link=lambda r: f"/inspections/plans/{r.id}",
+    )
+)
+
+
+# --------------------------------------------------------------------------- the six-step loop
+
+NOTICE, PREPARING, READY, ON_SITE = "notice", "preparing", "ready", "on_site"
+FEEDBACK, RECTIFYING, REVIEWING, DONE = "feedback", "rectifying", "reviewing", "closed"
+VISIT_STATES = (NOTICE, PREPARING, READY, ON_SITE, FEEDBACK, RECTIFYING, REVIEWING, DONE, CANCELLED)
+FIELD = {Role.officer.value, Role.leader.value, Role.agency_admin.value, Role.system_admin.value}
+NOTICE_WORKING_DAYS = 5  # 检查通知 at least 5 working days before the visit (domain-rules §3.2)
+FEEDBACK_WORKING_DAYS = 5  # 反馈意见书 within 5 working days of the visit
+
+
+def _visit_guard(name: str) -> Guard:
+    def guard(ctx: Context) -> None:
+        from jianguan.inspections import visits
+
+        getattr(visits, name)(ctx)
+
+    return guard
+
+
+def _visit_effect(name: str) -> Effect:
+    return _visit_guard(name)
+
+
+def on_team(record: Any, actor: User | None) -> bool:
+    """The inspection's own officers act on it; its agency's leaders and admins too."""
+    from jianguan.inspections import visits
+
+    return visits.on_team(record, actor)
+
+
+
+
+def _notice_due(record: Any, calendar: WorkCalendar) -> DueDate | None:
+    if record.scheduled_on is None:
+        return None
+    return calendar.working_days_before(record.scheduled_on, NOTICE_WORKING_DAYS)
+
+
+INSPECTION = register(
+    Workflow(
+        "inspection",
+        model=Inspection,
+        label=N_("Inspection"),
+        states=VISIT_STATES,
+        initial=NOTICE,
+        transitions=[
+            T("send_notice", NOTICE, PREPARING, roles=FIELD, permit=on_team, guard=_visit_guard("notice_in_time"),
+              effect=_visit_effect("notice_sent")),
+            T("skip_notice", NOTICE, PREPARING, roles=FIELD, permit=on_team, guard=_visit_guard("notice_skippable")),
+            T("approve_preparation", PREPARING, READY, roles=APPROVERS, permit=_same_agency,
+              guard=_visit_guard("prepared")),
+            T("start_visit", READY, ON_SITE, roles=FIELD, permit=on_team, guard=_visit_guard("credentials_shown"),
+              effect=_visit_effect("visit_started")),
+            T("finish_visit", ON_SITE, FEEDBACK, roles=FIELD, permit=on_team, guard=_visit_guard("visit_complete"),
+              effect=_visit_effect("visit_finished")),
+            T("send_feedback", FEEDBACK, RECTIFYING, roles=FIELD, permit=on_team, guard=_visit_guard("has_findings"),
+              effect=_visit_effect("feedback_sent")),
+            T("conclude", FEEDBACK, DONE, roles=FIELD, permit=on_team, guard=_visit_guard("no_findings"),
+              effect=_visit_effect("concluded")),
+            T("review", RECTIFYING, REVIEWING, roles=FIELD, permit=on_team, guard=_visit_guard("ready_for_review")),
+            T("reopen", REVIEWING, RECTIFYING, roles=FIELD, permit=on_team, guard=_comment_required),
+            T("close", REVIEWING, DONE, roles=FIELD, permit=on_team, guard=_visit_guard("all_accepted"),
+              effect=_visit_effect("concluded")),
+            T("cancel", (NOTICE, PREPARING, READY), CANCELLED, roles=APPROVERS, permit=_same_agency,
+              guard=_comment_required),
+        ],
+        deadlines=[Deadline(NOTICE, on=_notice_due), Deadline(FEEDBACK, working_days=FEEDBACK_WORKING_DAYS)],
+        recipients=lambda db, record, escalation: _visit_recipients(db, record, escalation),
+        subject=lambda r: f"{r.code}",
+        link=lambda r: f"/inspections/visits/{r.id}",
+    )
+)
+
+
+def _visit_recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
+    from jianguan.inspections import visits
+
+    return visits.recipients(db, record, escalation)
+
+
+# Findings (问题) → rectification (整改): the entity (or the officer for it, on paper) submits a plan, then
+# evidence; the officer accepts or rejects with a reason. Overdue or rejected twice: 督办, then 挂牌督办.
+OPEN, PLAN_SUBMITTED, EVIDENCE_SUBMITTED, ACCEPTED, TRANSFERRED = (
+    "open", "plan_submitted", "evidence_submitted", "accepted", "transferred")
+RECTIFIERS = FIELD | {Role.entity_user.value}
+
+
+def _rectify_by(record: Any, calendar: WorkCalendar) -> DueDate | None:
+    from jianguan.core.workdays import DueDate
+
+    return DueDate(record.rectify_by, not calendar.is_confirmed(record.rectify_by))
+
+
+def _finding_on_team(record: Any, actor: User | None) -> bool:
+    return on_team(record.inspection, actor)
+
+
+def _finding_party(record: Any, actor: User | None) -> bool:
+    from jianguan.inspections import visits
+
+    return visits.may_rectify(record, actor)
+
+
+FINDING = register(
+    Workflow(
+        "finding",
+        model=Finding,
+        label=N_("Finding"),
+        states=(OPEN, PLAN_SUBMITTED, RECTIFYING, EVIDENCE_SUBMITTED, ACCEPTED, TRANSFERRED),
+        initial=OPEN,
+        transitions=[
+            T("submit_plan", OPEN, PLAN_SUBMITTED, roles=RECTIFIERS, permit=_finding_party,
+              guard=_visit_guard("plan_given")),
+            T("approve_plan", PLAN_SUBMITTED, RECTIFYING, roles=FIELD, permit=_finding_on_team),
+            T("reject_plan", PLAN_SUBMITTED, OPEN, roles=FIELD, permit=_finding_on_team, guard=_comment_required),
+            T("submit_evidence", (OPEN, RECTIFYING), EVIDENCE_SUBMITTED, roles=RECTIFIERS, permit=_finding_party,
+              guard=_visit_guard("evidence_given")),
+            T("accept", EVIDENCE_SUBMITTED, ACCEPTED, roles=FIELD, permit=_finding_on_team),
+            T("reject", EVIDENCE_SUBMITTED, RECTIFYING, roles=FIELD, permit=_finding_on_team,
+              guard=_comment_required, effect=_visit_effect("rejected")),
+            T("transfer_to_case", (OPEN, PLAN_SUBMITTED, RECTIFYING, EVIDENCE_SUBMITTED), TRANSFERRED, roles=FIELD,
+              permit=_finding_on_team, guard=_comment_required),
+        ],
+        deadlines=[Deadline(OPEN, on=_rectify_by), Deadline(PLAN_SUBMITTED, on=_rectify_by),
+                   Deadline(RECTIFYING, on=_rectify_by)],
+        recipients=lambda db, record, escalation: _visit_recipients(db, record.inspection, escalation),
+        subject=lambda r: f"{r.inspection.code} · {r.text[:30]}",
+        link=lambda r: f"/inspections/visits/{r.inspection_id}#finding-{r.id}",
     )
 )

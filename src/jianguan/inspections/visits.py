@@ -1,0 +1,578 @@
+"""The six-step inspection loop (domain-rules §3.2): notice, preparation, the visit on a phone,
+feedback, rectification and review. The transitions are declared in ``workflow.py``; the guards and
+effects they name live here, with the steps taken between transitions (scheduling, showing
+credentials, answering, attaching evidence, signing).
+
+Nothing is recorded on site before the inspection's preparation is approved: answers, evidence and
+signatures are accepted only while the inspection is ``on_site``, which only ``approve_preparation``
+followed by ``start_visit`` (two officers having shown valid credentials) leads to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
+
+from jianguan.audit import evidence as evidence_store
+from jianguan.audit import service as audit
+from jianguan.auth.models import Role, User
+from jianguan.auth.scope import can_see, visible
+from jianguan.core import workflow
+from jianguan.core.bulkload import load_frame
+from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound, check_version
+from jianguan.core.i18n import N_, gettext
+from jianguan.core.models import WorkflowEvent
+from jianguan.core.workdays import local_date, today_shanghai
+from jianguan.db import utcnow
+from jianguan.entities.models import Entity
+from jianguan.inspections import workflow as wf
+from jianguan.inspections.models import (
+    Answer,
+    Draw,
+    DrawAssignment,
+    DrawEntity,
+    Finding,
+    Inspection,
+    InspectionEvidence,
+    InspectionOfficer,
+    InspectionPlan,
+)
+from jianguan.officers import roster
+from jianguan.officers.credentials import credential_validity
+from jianguan.officers.models import Credential
+
+NO_NOTICE = {"complaint": N_("Complaint-triggered: no advance notice (the complaint is verified as found)."),
+             "unannounced": N_("Unannounced (四不两直): no advance notice.")}
+# Calendar days to rectify a finding, by severity (the officer may set another date before the feedback).
+RECTIFY_DAYS = {"general": 30, "serious": 15}
+ANSWERS = ("yes", "no", "na")
+EVIDENCE_KINDS = ("photo", "video", "document", "interview", "report")
+
+
+# --------------------------------------------------------------------------- who
+
+
+def _officer_id(db: Session, actor: User) -> int | None:
+    officer = roster.officer_for_user(db, actor)
+    return officer.id if officer is not None else None
+
+
+def on_team(record: Inspection, actor: User | None) -> bool:
+    """Its officers act on an inspection; so do its agency's leaders and admins, and system admins."""
+    if actor is None or actor.is_system_admin:
+        return True
+    if actor.agency_id == record.agency_id and actor.has_role(Role.leader, Role.agency_admin):
+        return True
+    db = object_session(record)
+    officer_id = _officer_id(db, actor) if db is not None else None
+    return officer_id is not None and any(o.officer_id == officer_id for o in record.officers)
+
+
+def may_rectify(finding: Finding, actor: User | None) -> bool:
+    """The entity rectifies (企业端 accounts come with the entity portal); until then an officer of the
+    team records what the entity handed in on paper."""
+    return on_team(finding.inspection, actor)
+
+
+def recipients(db: Session, record: Inspection, escalation: workflow.Escalation) -> set[int]:
+    """The team's officers with accounts; from 督办 on, the agency's leaders too."""
+    ids = [o.officer_id for o in record.officers if o.officer_id is not None]
+    from jianguan.officers.models import Officer
+
+    out = set(db.scalars(select(Officer.user_id).where(Officer.id.in_(ids), Officer.user_id.is_not(None)))) if ids \
+        else set()
+    if escalation.level >= 2 or not out:
+        users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
+        out |= {u.id for u in users if u.has_role(Role.leader)}
+    return {int(u) for u in out if u is not None}
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def _next_codes(db: Session, agency_code: str, agency_id: int, year: int, n: int) -> list[str]:
+    prefix = f"{agency_code}-JC{year}-"
+    existing = db.scalar(select(func.count()).select_from(Inspection).where(
+        Inspection.agency_id == agency_id, Inspection.code.like(f"{prefix}%"))) or 0
+    return [f"{prefix}{existing + i:06d}" for i in range(1, n + 1)]
+
+
+def create_from_draw(db: Session, plan: InspectionPlan, draw: Draw, *, actor: User | None) -> int:
+    """One inspection per drawn entity, with the draw's team, written in bulk when the plan begins.
+    Each gets its ``start`` event; one audit entry covers the batch (with the hash of its codes)."""
+    drawn = pl.DataFrame(db.execute(
+        select(DrawEntity.entity_id, Entity.region_code).join(Entity, Entity.id == DrawEntity.entity_id)
+        .where(DrawEntity.draw_id == draw.id).order_by(DrawEntity.position)).all(),
+        schema={"entity_id": pl.Int64, "region_code": pl.Utf8}, orient="row")
+    if drawn.height == 0:
+        return 0
+    now = utcnow()
+    silent = plan.kind in NO_NOTICE
+    state = wf.PREPARING if silent else wf.NOTICE
+    reason = gettext(NO_NOTICE[plan.kind]) if silent else ""  # the record keeps the Chinese text
+    codes = _next_codes(db, plan.agency.code, plan.agency_id, plan.starts_on.year, drawn.height)
+    rows = drawn.with_columns(
+        code=pl.Series(codes), plan_id=pl.lit(plan.id), draw_id=pl.lit(draw.id), agency_id=pl.lit(plan.agency_id),
+        kind=pl.lit(plan.kind), method=pl.lit(plan.methods[0] if plan.methods else "on_site"),
+        item_codes=pl.lit(audit.canonical(plan.item_codes).decode()), notice_required=pl.lit(not silent),
+        notice_skip_reason=pl.lit(reason), signed_by=pl.lit(""), refusal_reason=pl.lit(""),
+        workflow=pl.lit(wf.INSPECTION.name), state=pl.lit(state), state_since=pl.lit(now),
+        due_unconfirmed=pl.lit(False), escalation_level=pl.lit(0), created_at=pl.lit(now), updated_at=pl.lit(now),
+        version=pl.lit(1))
+    load_frame(db, Inspection.__table__, rows)
+    made = pl.DataFrame(db.execute(select(Inspection.id, Inspection.entity_id).where(
+        Inspection.plan_id == plan.id, Inspection.draw_id == draw.id)).all(),
+        schema={"id": pl.Int64, "entity_id": pl.Int64}, orient="row")
+    team = pl.DataFrame(db.execute(select(DrawAssignment.entity_id, DrawAssignment.officer_id,
+                                          DrawAssignment.expert_id, DrawAssignment.domain)
+                                   .where(DrawAssignment.draw_id == draw.id)).all(),
+                        schema={"entity_id": pl.Int64, "officer_id": pl.Int64, "expert_id": pl.Int64,
+                                "domain": pl.Utf8}, orient="row")
+    cards = _credential_numbers(db, team["officer_id"].drop_nulls().unique().to_list(), draw.inspection_date)
+    officers = (team.join(made, on="entity_id").rename({"id": "inspection_id"})
+                .with_columns(credential_number=pl.col("officer_id").replace_strict(cards, default="",
+                                                                                    return_dtype=pl.Utf8))
+                .select("inspection_id", "officer_id", "expert_id", "domain", "credential_number"))
+    load_frame(db, InspectionOfficer.__table__, officers)
+    by = actor.username if actor is not None else workflow.SYSTEM
+    events = made.select(
+        pl.lit(wf.INSPECTION.name).alias("workflow"), pl.lit(Inspection.__tablename__).alias("record_type"),
+        pl.col("id").alias("record_id"), pl.lit("start").alias("action"), pl.lit(state).alias("to_state"),
+        pl.lit(actor.id if actor is not None else None, pl.Int64).alias("actor_id"), pl.lit(by).alias("actor_name"),
+        pl.lit(now).alias("at"), pl.lit(reason).alias("comment"),
+        pl.lit("").alias("payload_hash"))
+    load_frame(db, WorkflowEvent.__table__, events)
+    audit.record(db, actor=actor, action="inspection.create_from_draw", object_type="inspection_plan",
+                 object_id=plan.id, payload={"draw_id": draw.id, "codes": codes},
+                 detail={"draw_id": draw.id, "count": len(codes), "first": codes[0], "last": codes[-1],
+                         "codes_sha256": hashlib.sha256("\n".join(codes).encode()).hexdigest()})
+    db.expire_all()
+    return len(codes)
+
+
+def _credential_numbers(db: Session, officer_ids: Sequence[int], on: dt.date) -> dict[int, str]:
+    out: dict[int, str] = {}
+    if not officer_ids:
+        return out
+    for card in db.scalars(select(Credential).where(Credential.officer_id.in_(list(officer_ids)))
+                           .order_by(Credential.expires_on)):
+        if credential_validity(card, on)[0]:
+            out[card.officer_id] = card.number
+    return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_inspection(db: Session, *, inspection_id: int, actor: User | None) -> Inspection:
+    record = db.get(Inspection, inspection_id)
+    if record is None or (actor is not None and not (can_see(record, actor) or on_team(record, actor))):
+        raise NotFound(N_("No such inspection."))
+    return record
+
+
+def my_inspections(db: Session, *, actor: User, states: Sequence[str] = (), offset: int = 0,
+                   limit: int = 50) -> tuple[list[Inspection], int]:
+    """The inspections the actor is on (an officer's 我的任务), soonest due first."""
+    officer_id = _officer_id(db, actor)
+    if officer_id is None:
+        return [], 0
+    mine = select(InspectionOfficer.inspection_id).where(InspectionOfficer.officer_id == officer_id)
+    stmt = select(Inspection).where(Inspection.id.in_(mine))
+    if states:
+        stmt = stmt.where(Inspection.state.in_(list(states)))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.scalars(stmt.order_by(Inspection.due_date.is_(None), Inspection.due_date, Inspection.scheduled_on,
+                                    Inspection.id).offset(offset).limit(limit))
+    return list(rows), int(total)
+
+
+def list_inspections(db: Session, *, actor: User, plan_id: int | None = None, state: str = "", offset: int = 0,
+                     limit: int = 50) -> tuple[list[Inspection], int]:
+    stmt = select(Inspection).where(visible(Inspection, actor))
+    if plan_id is not None:
+        stmt = stmt.where(Inspection.plan_id == plan_id)
+    if state:
+        stmt = stmt.where(Inspection.state == state)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return list(db.scalars(stmt.order_by(Inspection.id).offset(offset).limit(limit))), int(total)
+
+
+# --------------------------------------------------------------------------- steps between transitions
+
+
+def _in_state(record: Inspection, *states: str) -> None:
+    if record.state not in states:
+        raise Conflict(N_("Not possible while the inspection is {state}."), state=record.state)
+
+
+def _team_only(record: Inspection, actor: User | None) -> None:
+    if not on_team(record, actor):
+        raise Forbidden(N_("Only the inspection's officers may do this."))
+
+
+def schedule(db: Session, *, inspection_id: int, on: dt.date, expected_version: int | None = None,
+             actor: User | None) -> Inspection:
+    """Set the visit date; while the notice is still to be given, its due date follows."""
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    check_version(record, expected_version)
+    _team_only(record, actor)
+    _in_state(record, wf.NOTICE, wf.PREPARING, wf.READY)
+    plan = db.get(InspectionPlan, record.plan_id) if record.plan_id else None
+    if on < today_shanghai():
+        raise Invalid("scheduled_on", N_("The visit cannot be scheduled in the past."))
+    if plan is not None and not plan.starts_on <= on <= plan.ends_on:
+        raise Invalid("scheduled_on", N_("The visit must fall within the plan's period ({start} – {end})."),
+                      start=plan.starts_on.isoformat(), end=plan.ends_on.isoformat())
+    record.scheduled_on = on
+    if record.state == wf.NOTICE:
+        due = workflow.calendar(db).working_days_before(on, wf.NOTICE_WORKING_DAYS)
+        record.due_date, record.due_unconfirmed = due.date, due.unconfirmed
+    db.flush()
+    audit.record(db, actor=actor, action="inspection.schedule", object_type="inspection", object_id=record.id,
+                 payload={"scheduled_on": on.isoformat()}, detail={"code": record.code, "on": on.isoformat()})
+    return record
+
+
+def decide(db: Session, *, inspection_id: int, action: str, comment: str = "", expected_version: int | None = None,
+           actor: User | None) -> Inspection:
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    check_version(record, expected_version)
+    workflow.act(db, record, action=action, actor=actor, comment=comment)
+    return record
+
+
+def prepare(db: Session, *, inspection_id: int, actor: User | None) -> Inspection:
+    """The inspection's own checklist, chosen by the smart checklist service for the entity; its points
+    become the answer sheet (mandatory ones marked). Re-running replaces an unapproved sheet."""
+    from jianguan.catalog import checklists
+
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    _team_only(record, actor)
+    _in_state(record, wf.PREPARING)
+    entity = db.get(Entity, record.entity_id)
+    assert entity is not None
+    checklist = checklists.create(db, entity=entity, item_codes=record.item_codes, actor=actor)
+    for old in list(record.answers):
+        db.delete(old)
+    db.flush()
+    for position, point in enumerate(checklist.points):
+        db.add(Answer(inspection_id=record.id, point_code=point.check_point.code, position=position,
+                      check_point_id=point.check_point_id, text=point.check_point.text, mandatory=point.mandatory))
+    record.checklist_id = checklist.id
+    db.flush()
+    db.refresh(record)
+    return record
+
+
+def show_credential(db: Session, *, inspection_id: int, actor: User) -> InspectionOfficer:
+    """亮证: the signed-in officer confirms showing their credential; it must be valid today."""
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    _in_state(record, wf.READY, wf.ON_SITE)
+    officer_id = _officer_id(db, actor)
+    member = next((o for o in record.officers if officer_id is not None and o.officer_id == officer_id), None)
+    if member is None:
+        raise Forbidden(N_("Only the inspection's officers may do this."))
+    today = today_shanghai()
+    cards = db.scalars(select(Credential).where(Credential.officer_id == officer_id)
+                       .order_by(Credential.expires_on.desc())).all()
+    valid = next((c for c in cards if credential_validity(c, today)[0]), None)
+    if valid is None:
+        raise Invalid("credential", N_("You hold no credential valid today; you cannot inspect."))
+    member.credential_number, member.shown_at = valid.number, utcnow()
+    db.flush()
+    audit.record(db, actor=actor, action="inspection.credential_shown", object_type="inspection",
+                 object_id=record.id, payload={"credential": valid.number}, detail={"credential": valid.number})
+    return member
+
+
+def _answer_row(record: Inspection, point_code: str) -> Answer:
+    row = next((a for a in record.answers if a.point_code == point_code), None)
+    if row is None:
+        raise Invalid("point_code", N_("The checklist has no point {code}."), code=point_code)
+    return row
+
+
+def save_answer(db: Session, *, inspection_id: int, point_code: str, answer: str | None = None, value: str = "",
+                note: str = "", actor: User) -> Answer:
+    """Save one point's answer as the officer goes (the same call again overwrites: retries are safe).
+    A number outside the point's limits is recorded as not met."""
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    _team_only(record, actor)
+    _in_state(record, wf.ON_SITE)
+    row = _answer_row(record, point_code)
+    answer = (answer or "").strip() or None
+    if answer is not None and answer not in ANSWERS:
+        raise Invalid("answer", N_("An answer is yes, no or na."))
+    value, note = value.strip()[:200], note.strip()
+    point = db.get(_point_model(), row.check_point_id) if row.check_point_id else None
+    if value and point is not None and point.answer_type == "number":
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise Invalid("value", N_("{value} is not a number."), value=value) from None
+        outside = ((point.min_value is not None and number < point.min_value)
+                   or (point.max_value is not None and number > point.max_value))
+        answer = "no" if outside else (answer or "yes")
+    if answer == "na" and not note:
+        raise Invalid("note", N_("Say why the point does not apply."))
+    row.answer, row.value, row.note = answer, value, note
+    row.answered_by, row.answered_at = actor.id, utcnow()
+    db.flush()
+    return row
+
+
+def _point_model() -> Any:
+    from jianguan.catalog.models import CheckPoint
+
+    return CheckPoint
+
+
+def _number(field: str, value: float | str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.000001"))
+    except InvalidOperation:
+        raise Invalid(field, N_("{value} is not a number."), value=value) from None
+
+
+def attach(db: Session, *, inspection_id: int, stream: Any, filename: str, content_type: str | None, kind: str,
+           actor: User, point_code: str = "", finding_id: int | None = None, taken_at: dt.datetime | None = None,
+           latitude: float | str | None = None, longitude: float | str | None = None,
+           note: str = "") -> InspectionEvidence:
+    """Keep a photo, video or document (by SHA-256, in the audit chain) and link it to the inspection."""
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    if finding_id is None:
+        _team_only(record, actor)
+        _in_state(record, wf.ON_SITE, wf.FEEDBACK, wf.REVIEWING)
+    if kind not in EVIDENCE_KINDS:
+        raise Invalid("kind", N_("Evidence is a photo, video, document, interview or report."))
+    if point_code:
+        _answer_row(record, point_code)
+    lat, lon = _number("latitude", latitude), _number("longitude", longitude)
+    stored = evidence_store.store_evidence(db, stream=stream, filename=filename, content_type=content_type,
+                                           actor=actor, taken_at=taken_at,
+                                           latitude=float(lat) if lat is not None else None,
+                                           longitude=float(lon) if lon is not None else None, note=note)
+    row = InspectionEvidence(inspection_id=record.id, finding_id=finding_id, point_code=point_code, kind=kind,
+                             sha256=stored.sha256, filename=stored.filename, content_type=stored.content_type,
+                             taken_at=stored.taken_at, latitude=lat, longitude=lon, note=note, uploaded_by=actor.id)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def sign(db: Session, *, inspection_id: int, signer: str, stream: Any, actor: User) -> Inspection:
+    """The representative signs on the screen: the PNG is kept as evidence, its hash on the record."""
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    _team_only(record, actor)
+    _in_state(record, wf.ON_SITE)
+    if len(signer.strip()) < 2:
+        raise Invalid("signer", N_("Write the name of the person signing."))
+    stored = evidence_store.store_evidence(db, stream=stream, filename="signature.png", content_type="image/png",
+                                           actor=actor, note=f"签名：{signer.strip()}")
+    db.add(InspectionEvidence(inspection_id=record.id, kind="signature", sha256=stored.sha256,
+                              filename="signature.png", content_type="image/png", uploaded_by=actor.id,
+                              note=signer.strip()))
+    record.signed_by, record.signature_sha256, record.refusal_reason = signer.strip(), stored.sha256, ""
+    db.flush()
+    return record
+
+
+def refuse_signature(db: Session, *, inspection_id: int, reason: str, actor: User) -> Inspection:
+    record = get_inspection(db, inspection_id=inspection_id, actor=actor)
+    _team_only(record, actor)
+    _in_state(record, wf.ON_SITE)
+    if len(reason.strip()) < 2:
+        raise Invalid("refusal_reason", N_("Record why the representative would not sign."))
+    record.refusal_reason, record.signature_sha256, record.signed_by = reason.strip(), None, ""
+    db.flush()
+    audit.record(db, actor=actor, action="inspection.signature_refused", object_type="inspection",
+                 object_id=record.id, payload={"reason": record.refusal_reason}, detail={"code": record.code})
+    return record
+
+
+def set_rectify_by(db: Session, *, finding_id: int, on: dt.date, actor: User | None) -> Finding:
+    finding = get_finding(db, finding_id=finding_id, actor=actor)
+    _team_only(finding.inspection, actor)
+    _in_state(finding.inspection, wf.FEEDBACK)
+    if on <= today_shanghai():
+        raise Invalid("rectify_by", N_("The rectification deadline must be after today."))
+    finding.rectify_by = on
+    finding.due_date = on
+    db.flush()
+    return finding
+
+
+def get_finding(db: Session, *, finding_id: int, actor: User | None) -> Finding:
+    finding = db.get(Finding, finding_id)
+    if finding is None:
+        raise NotFound(N_("No such finding."))
+    get_inspection(db, inspection_id=finding.inspection_id, actor=actor)
+    return finding
+
+
+def decide_finding(db: Session, *, finding_id: int, action: str, comment: str = "",
+                   payload: dict[str, Any] | None = None, expected_version: int | None = None,
+                   actor: User | None) -> Finding:
+    finding = get_finding(db, finding_id=finding_id, actor=actor)
+    check_version(finding, expected_version)
+    workflow.act(db, finding, action=action, actor=actor, comment=comment, payload=payload)
+    return finding
+
+
+# --------------------------------------------------------------------------- guards and effects
+
+
+def notice_in_time(ctx: workflow.Context) -> None:
+    record: Inspection = ctx.record
+    if record.scheduled_on is None:
+        raise Invalid("scheduled_on", N_("Schedule the visit before giving notice."))
+    earliest = workflow.calendar(ctx.db).add_working_days(today_shanghai(), wf.NOTICE_WORKING_DAYS).date
+    if earliest > record.scheduled_on:
+        raise Invalid("scheduled_on", N_("Too late to give {n} working days' notice of a visit on {date}; move the "
+                                         "visit to {earliest} or later."), n=wf.NOTICE_WORKING_DAYS,
+                      date=record.scheduled_on.isoformat(), earliest=earliest.isoformat())
+
+
+def notice_sent(ctx: workflow.Context) -> None:
+    ctx.record.notice_sent_on = today_shanghai()
+
+
+def notice_skippable(ctx: workflow.Context) -> None:
+    if ctx.record.kind not in NO_NOTICE:
+        raise Invalid("kind", N_("Only complaint-triggered and unannounced inspections skip the notice."))
+    if not ctx.comment:
+        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
+    ctx.record.notice_skip_reason = ctx.comment
+
+
+def prepared(ctx: workflow.Context) -> None:
+    record: Inspection = ctx.record
+    if record.checklist_id is None or not record.answers:
+        raise Invalid("checklist", N_("Prepare the checklist before approving the preparation."))
+    if sum(1 for o in record.officers if o.officer_id is not None) < 2:
+        raise Invalid("officers", N_("An inspection needs at least two officers."))
+
+
+def credentials_shown(ctx: workflow.Context) -> None:
+    today = local_date(utcnow())  # shown today, on site
+    shown = [o for o in ctx.record.officers if o.officer_id is not None and o.shown_at is not None
+             and local_date(o.shown_at) == today]
+    if len(shown) < 2:
+        raise Invalid("credentials", N_("At least two officers must show their credentials (亮证) first."))
+
+
+def visit_started(ctx: workflow.Context) -> None:
+    ctx.record.visit_started_at = utcnow()
+
+
+def visit_complete(ctx: workflow.Context) -> None:
+    record: Inspection = ctx.record
+    open_points = [a for a in record.answers if a.answer is None]
+    problems = []
+    if open_points:
+        problems.append(Invalid("answers", N_("{n} points are not answered yet (first: {text})."),
+                                n=len(open_points), text=open_points[0].text[:40]))
+    if not record.signature_sha256 and not record.refusal_reason:
+        problems.append(Invalid("signature", N_("The representative signs, or the refusal is recorded.")))
+    if problems:
+        raise Invalid.all(problems)
+
+
+def visit_finished(ctx: workflow.Context) -> None:
+    """Points not met become findings with their basis and a rectification deadline."""
+    record: Inspection = ctx.record
+    db = ctx.db
+    record.visit_ended_at = utcnow()
+    today = today_shanghai()
+    calendar = workflow.calendar(db)
+    failed = [a for a in record.answers if a.answer == "no"]
+    record.result = "problems" if failed else "no_problem"
+    from jianguan.catalog.models import CheckPoint
+
+    for answer in failed:
+        point = db.get(CheckPoint, answer.check_point_id) if answer.check_point_id else None
+        severity = point.severity if point is not None else "general"
+        basis = f"《{point.law_title}》{point.article_no}" if point is not None and point.law_slug else ""
+        due = calendar.add_calendar_days(today, RECTIFY_DAYS.get(severity, 30)).date
+        finding = Finding(inspection_id=record.id, entity_id=record.entity_id, agency_id=record.agency_id,
+                          region_code=record.region_code, point_code=answer.point_code,
+                          text=answer.text + (f"（{answer.note}）" if answer.note else ""), severity=severity,
+                          basis=basis, rectify_by=due)
+        workflow.start(db, finding, workflow=wf.FINDING, actor=ctx.actor, payload={"point": answer.point_code})
+    db.expire(record, ["findings"])
+
+
+def has_findings(ctx: workflow.Context) -> None:
+    if not ctx.record.findings:
+        raise Invalid("findings", N_("No problems were found: conclude the inspection instead."))
+
+
+def no_findings(ctx: workflow.Context) -> None:
+    if ctx.record.findings:
+        raise Invalid("findings", N_("Problems were found: send the feedback letter; rectification follows."))
+
+
+def feedback_sent(ctx: workflow.Context) -> None:
+    ctx.record.feedback_sent_on = today_shanghai()
+
+
+def concluded(ctx: workflow.Context) -> None:
+    record: Inspection = ctx.record
+    if record.feedback_sent_on is None:
+        record.feedback_sent_on = today_shanghai()
+    record.closed_at = utcnow()
+
+
+def ready_for_review(ctx: workflow.Context) -> None:
+    waiting = [f for f in ctx.record.findings if f.state not in (wf.EVIDENCE_SUBMITTED, wf.ACCEPTED, wf.TRANSFERRED)]
+    if waiting:
+        raise Invalid("findings", N_("{n} findings have no rectification evidence yet."), n=len(waiting))
+
+
+def all_accepted(ctx: workflow.Context) -> None:
+    """销号 only when every finding is accepted (or handed to a penalty case)."""
+    waiting = [f for f in ctx.record.findings if f.state not in (wf.ACCEPTED, wf.TRANSFERRED)]
+    if waiting:
+        raise Invalid("findings", N_("{n} findings are not accepted yet; the inspection cannot be closed."),
+                      n=len(waiting))
+
+
+def plan_given(ctx: workflow.Context) -> None:
+    plan = {k: str(ctx.payload.get(k, "")).strip() for k in ("responsible", "measures", "timetable")}
+    missing = [k for k, v in plan.items() if not v]
+    if missing:
+        raise Invalid.all([Invalid(k, N_("Required: {name}."), name=k) for k in missing])
+    ctx.record.rectification = plan
+
+
+def evidence_given(ctx: workflow.Context) -> None:
+    found = ctx.db.scalar(select(InspectionEvidence.id).where(InspectionEvidence.finding_id == ctx.record.id)
+                          .limit(1))
+    if found is None:
+        raise Invalid("evidence", N_("Attach the rectification evidence first."))
+
+
+def rejected(ctx: workflow.Context) -> None:
+    """A finding rejected twice is escalated at once (督办), whatever its deadline."""
+    finding: Finding = ctx.record
+    finding.rejections += 1
+    if finding.rejections >= 2 and finding.escalation_level < 2:
+        finding.escalation_level = 2
+        from jianguan.notify import service as notify
+
+        users = recipients(ctx.db, finding.inspection, workflow.Escalation(2, "督办", 3))
+        if users:
+            notify.send(ctx.db, user_ids=users, kind="finding.escalated", title=N_("Supervised (督办): {code}"),
+                        body=N_("Rectification rejected twice: {text}"),
+                        params={"code": finding.inspection.code, "text": finding.text[:60]},
+                        link=f"/inspections/visits/{finding.inspection_id}", actor=ctx.actor)
