@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Form, UploadFile
 from fastapi.responses import Response
 
 from jianguan.core import workflow
 from jianguan.core.pagination import Page, PageParams, page_params
 from jianguan.deps import CurrentUser, SessionDep
-from jianguan.inspections import draws, experts, rules, service
+from jianguan.inspections import draws, experts, rules, service, visits
 from jianguan.inspections.schemas import (
+    AnswerIn,
     Decision,
     DrawIn,
     ExpertIn,
+    FindingDecision,
     PlanChanges,
     PlanIn,
+    RefusalIn,
+    ScheduleIn,
     VoidIn,
     draw_dict,
+    finding_dict,
+    inspection_dict,
     plan_dict,
 )
 
@@ -118,3 +125,95 @@ def list_experts(db: SessionDep, user: CurrentUser, domain: str = "") -> list[di
 @router.post("/experts", status_code=201)
 def add_expert(body: ExpertIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return experts.expert_dict(experts.add_expert(db, actor=user, **body.model_dump()))
+
+
+# --------------------------------------------------------------------------- the inspection loop
+
+
+@router.get("/visits", response_model=Page[dict[str, Any]])
+def list_visits(db: SessionDep, user: CurrentUser, page: Annotated[PageParams, Depends(page_params)],
+                mine: bool = False, plan_id: int | None = None, state: str = "") -> Page[Any]:
+    if mine:
+        rows, total = visits.my_inspections(db, actor=user, states=[state] if state else (), offset=page.offset,
+                                            limit=page.limit)
+    else:
+        rows, total = visits.list_inspections(db, actor=user, plan_id=plan_id, state=state, offset=page.offset,
+                                              limit=page.limit)
+    return Page(items=[inspection_dict(r) for r in rows], total=total, offset=page.offset, limit=page.limit)
+
+
+@router.get("/visits/{inspection_id}")
+def get_visit(inspection_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    record = visits.get_inspection(db, inspection_id=inspection_id, actor=user)
+    return {**inspection_dict(record, full=True), "actions": workflow.allowed_actions(record, user),
+            "history": [{"action": e.action, "to": e.to_state, "by": e.actor_name, "at": e.at, "comment": e.comment}
+                        for e in workflow.history(db, record)]}
+
+
+@router.post("/visits/{inspection_id}/schedule")
+def schedule(inspection_id: int, body: ScheduleIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return inspection_dict(visits.schedule(db, inspection_id=inspection_id, on=body.on,
+                                           expected_version=body.expected_version, actor=user))
+
+
+@router.post("/visits/{inspection_id}/actions/{action}")
+def act_on_visit(inspection_id: int, action: str, body: Decision, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    record = visits.decide(db, inspection_id=inspection_id, action=action, comment=body.comment,
+                           expected_version=body.expected_version, actor=user)
+    return {**inspection_dict(record), "actions": workflow.allowed_actions(record, user)}
+
+
+@router.post("/visits/{inspection_id}/prepare")
+def prepare(inspection_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return inspection_dict(visits.prepare(db, inspection_id=inspection_id, actor=user), full=True)
+
+
+@router.post("/visits/{inspection_id}/credential")
+def show_credential(inspection_id: int, db: SessionDep, user: CurrentUser,
+                    officer_id: int | None = None) -> dict[str, Any]:
+    shown = visits.show_credential(db, inspection_id=inspection_id, actor=user, officer_id=officer_id)
+    return {"officer_id": shown.officer_id, "credential_number": shown.credential_number, "shown_at": shown.shown_at}
+
+
+@router.put("/visits/{inspection_id}/answers/{point_code}")
+def save_answer(inspection_id: int, point_code: str, body: AnswerIn, db: SessionDep,
+                user: CurrentUser) -> dict[str, Any]:
+    """Idempotent: the phone form sends it again after a lost connection, with the same result."""
+    row = visits.save_answer(db, inspection_id=inspection_id, point_code=point_code, answer=body.answer,
+                             value=body.value, note=body.note, actor=user)
+    return {"point_code": row.point_code, "answer": row.answer, "value": row.value, "note": row.note,
+            "answered_at": row.answered_at}
+
+
+@router.post("/visits/{inspection_id}/evidence", status_code=201)
+def add_evidence(inspection_id: int, db: SessionDep, user: CurrentUser, file: UploadFile,
+                 kind: Annotated[str, Form()] = "photo", point_code: Annotated[str, Form()] = "",
+                 finding_id: Annotated[int | None, Form()] = None,
+                 taken_at: Annotated[dt.datetime | None, Form()] = None,
+                 latitude: Annotated[str, Form()] = "", longitude: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "") -> dict[str, Any]:
+    row = visits.attach(db, inspection_id=inspection_id, stream=file.file, filename=file.filename or "",
+                        content_type=file.content_type, kind=kind, point_code=point_code, finding_id=finding_id,
+                        taken_at=taken_at, latitude=latitude or None, longitude=longitude or None, note=note,
+                        actor=user)
+    return {"id": row.id, "sha256": row.sha256, "kind": row.kind, "point_code": row.point_code,
+            "taken_at": row.taken_at, "latitude": row.latitude, "longitude": row.longitude}
+
+
+@router.post("/visits/{inspection_id}/signature")
+def sign(inspection_id: int, db: SessionDep, user: CurrentUser, file: UploadFile,
+         signer: Annotated[str, Form()] = "") -> dict[str, Any]:
+    return inspection_dict(visits.sign(db, inspection_id=inspection_id, signer=signer, stream=file.file, actor=user))
+
+
+@router.post("/visits/{inspection_id}/refusal")
+def refuse(inspection_id: int, body: RefusalIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return inspection_dict(visits.refuse_signature(db, inspection_id=inspection_id, reason=body.reason, actor=user))
+
+
+@router.post("/findings/{finding_id}/actions/{action}")
+def act_on_finding(finding_id: int, action: str, body: FindingDecision, db: SessionDep,
+                   user: CurrentUser) -> dict[str, Any]:
+    payload = {"responsible": body.responsible, "measures": body.measures, "timetable": body.timetable}
+    return finding_dict(visits.decide_finding(db, finding_id=finding_id, action=action, comment=body.comment,
+                                              payload=payload, expected_version=body.expected_version, actor=user))

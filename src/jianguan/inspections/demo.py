@@ -41,9 +41,34 @@ def load(db: Session) -> dict[str, Any]:
         service.decide(db, plan_id=plan.id, action="submit", actor=author)
         service.decide(db, plan_id=plan.id, action="approve", comment="同意，按期开展。", actor=leader)
         draw = draws.run_draw(db, plan_id=plan.id, seed=DEMO_SEED, on=start, actor=author)
+        service.decide(db, plan_id=plan.id, action="begin", actor=leader)
+        on_site = _one_on_site(db, plan.id, author, leader)
         follow = service.create_plan(db, data=_plan("西湖区餐饮服务“回头看”检查", start, kind="follow_up",
                                                     ratio=None, count=10), actor=author)
         service.decide(db, plan_id=follow.id, action="submit", actor=author)
     except DomainError:  # e.g. a trimmed demo without officers: keep the rest of the demo
         return {"plans": 0}
-    return {"plans": 2, "drawn": draw.selected_count}
+    return {"plans": 2, "drawn": draw.selected_count, "on_site": on_site}
+
+
+def _one_on_site(db: Session, plan_id: int, author: User, leader: User) -> int:
+    """Take one of xihu_officer's inspections to the visit, so 掌上执法 can be tried at once."""
+    from jianguan.core import workflow
+    from jianguan.inspections import visits
+    from jianguan.inspections.models import Inspection
+    from jianguan.officers.models import Officer
+
+    mine = db.scalar(select(Officer.id).where(Officer.user_id == author.id))
+    for record in db.scalars(select(Inspection).where(Inspection.plan_id == plan_id).order_by(Inspection.id)):
+        if mine not in {m.officer_id for m in record.officers}:
+            continue
+        day = workflow.calendar(db).add_working_days(today_shanghai(), 6).date
+        visits.schedule(db, inspection_id=record.id, on=day, actor=author)
+        visits.decide(db, inspection_id=record.id, action="send_notice", actor=author)
+        visits.prepare(db, inspection_id=record.id, actor=author)
+        visits.decide(db, inspection_id=record.id, action="approve_preparation", actor=leader)
+        for member in record.officers:  # the team's one phone records both cards shown
+            visits.show_credential(db, inspection_id=record.id, actor=author, officer_id=member.officer_id)
+        visits.decide(db, inspection_id=record.id, action="start_visit", actor=author)
+        return record.id
+    return 0

@@ -20,7 +20,7 @@ from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import codes
-from jianguan.inspections import draws, service
+from jianguan.inspections import draws, service, visit_pages
 from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import InspectionPlan
 from jianguan.inspections.schemas import PlanIn
@@ -298,3 +298,6 @@ def void(request: Request, draw_id: int, db: SessionDep, user: PageUser,
     else:
         flash(request, N_("Draw {number} voided; the plan can be drawn again."), number=target.number)
     return _back(target.plan_id)
+
+
+router.include_router(visit_pages.router)

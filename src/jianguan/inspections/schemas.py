@@ -98,3 +98,57 @@ def draw_dict(draw: Any) -> dict[str, Any]:
         "selected_count": draw.selected_count, "summary": draw.summary, "drawn_by": draw.drawn_by_name,
         "drawn_at": draw.drawn_at, "voided_at": draw.voided_at, "void_reason": draw.void_reason,
     }
+
+
+class ScheduleIn(BaseModel):
+    on: dt.date
+    expected_version: int | None = None
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str | None = None  # yes / no / na
+    value: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
+class FindingDecision(BaseModel):
+    comment: str = ""
+    expected_version: int | None = None
+    responsible: str = ""  # for submit_plan
+    measures: str = ""
+    timetable: str = ""
+
+
+class RefusalIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+def inspection_dict(record: Any, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": record.id, "code": record.code, "plan_id": record.plan_id, "entity_id": record.entity_id,
+        "agency_id": record.agency_id, "region_code": record.region_code, "kind": record.kind,
+        "method": record.method, "item_codes": record.item_codes, "scheduled_on": record.scheduled_on,
+        "state": record.state, "due_date": record.due_date, "due_unconfirmed": record.due_unconfirmed,
+        "escalation_level": record.escalation_level, "notice_sent_on": record.notice_sent_on,
+        "notice_skip_reason": record.notice_skip_reason, "visit_started_at": record.visit_started_at,
+        "visit_ended_at": record.visit_ended_at, "result": record.result, "signed_by": record.signed_by,
+        "signature_sha256": record.signature_sha256, "refusal_reason": record.refusal_reason,
+        "feedback_sent_on": record.feedback_sent_on, "closed_at": record.closed_at, "version": record.version,
+        "officers": [{"officer_id": o.officer_id, "expert_id": o.expert_id, "domain": o.domain,
+                      "credential_number": o.credential_number, "shown_at": o.shown_at} for o in record.officers],
+    }
+    if full:
+        out["answers"] = [{"point_code": a.point_code, "text": a.text, "mandatory": a.mandatory, "answer": a.answer,
+                           "value": a.value, "note": a.note, "answered_at": a.answered_at} for a in record.answers]
+        out["findings"] = [finding_dict(f) for f in record.findings]
+    return out
+
+
+def finding_dict(finding: Any) -> dict[str, Any]:
+    return {"id": finding.id, "inspection_id": finding.inspection_id, "point_code": finding.point_code,
+            "text": finding.text, "severity": finding.severity, "basis": finding.basis,
+            "rectify_by": finding.rectify_by, "state": finding.state, "due_date": finding.due_date,
+            "escalation_level": finding.escalation_level, "rejections": finding.rejections,
+            "rectification": finding.rectification, "version": finding.version}

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
 from jianguan.audit import evidence as evidence_store
@@ -53,6 +53,9 @@ NO_NOTICE = {"complaint": N_("Complaint-triggered: no advance notice (the compla
 # Calendar days to rectify a finding, by severity (the officer may set another date before the feedback).
 RECTIFY_DAYS = {"general": 30, "serious": 15}
 ANSWERS = ("yes", "no", "na")
+# 我的任务 order: what is happening now first, then what the officer must do next.
+URGENCY = {wf.ON_SITE: 0, wf.READY: 1, wf.FEEDBACK: 2, wf.PREPARING: 3, wf.NOTICE: 4, wf.REVIEWING: 5,
+           wf.RECTIFYING: 6}
 EVIDENCE_KINDS = ("photo", "video", "document", "interview", "report")
 
 
@@ -189,8 +192,10 @@ def my_inspections(db: Session, *, actor: User, states: Sequence[str] = (), offs
     if states:
         stmt = stmt.where(Inspection.state.in_(list(states)))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Inspection.due_date.is_(None), Inspection.due_date, Inspection.scheduled_on,
-                                    Inspection.id).offset(offset).limit(limit))
+    urgency = case(URGENCY, value=Inspection.state, else_=len(URGENCY))
+    rows = db.scalars(stmt.order_by(urgency, Inspection.due_date.is_(None), Inspection.due_date,
+                                    Inspection.scheduled_on.is_(None), Inspection.scheduled_on, Inspection.id)
+                      .offset(offset).limit(limit))
     return list(rows), int(total)
 
 
@@ -272,24 +277,30 @@ def prepare(db: Session, *, inspection_id: int, actor: User | None) -> Inspectio
     return record
 
 
-def show_credential(db: Session, *, inspection_id: int, actor: User) -> InspectionOfficer:
-    """亮证: the signed-in officer confirms showing their credential; it must be valid today."""
+def show_credential(db: Session, *, inspection_id: int, actor: User,
+                    officer_id: int | None = None) -> InspectionOfficer:
+    """亮证: an officer of the team records that they (or, on the team's one phone, a teammate) showed
+    their credential to the entity; the credential must be valid today."""
     record = get_inspection(db, inspection_id=inspection_id, actor=actor)
     _in_state(record, wf.READY, wf.ON_SITE)
-    officer_id = _officer_id(db, actor)
-    member = next((o for o in record.officers if officer_id is not None and o.officer_id == officer_id), None)
-    if member is None:
+    mine = _officer_id(db, actor)
+    if mine is None or not any(o.officer_id == mine for o in record.officers):
         raise Forbidden(N_("Only the inspection's officers may do this."))
+    target = officer_id if officer_id is not None else mine
+    member = next((o for o in record.officers if o.officer_id == target), None)
+    if member is None:
+        raise Invalid("officer_id", N_("This officer is not on the inspection's team."))
     today = today_shanghai()
-    cards = db.scalars(select(Credential).where(Credential.officer_id == officer_id)
+    cards = db.scalars(select(Credential).where(Credential.officer_id == target)
                        .order_by(Credential.expires_on.desc())).all()
     valid = next((c for c in cards if credential_validity(c, today)[0]), None)
     if valid is None:
-        raise Invalid("credential", N_("You hold no credential valid today; you cannot inspect."))
+        raise Invalid("credential", N_("No credential valid today: this officer cannot inspect."))
     member.credential_number, member.shown_at = valid.number, utcnow()
     db.flush()
     audit.record(db, actor=actor, action="inspection.credential_shown", object_type="inspection",
-                 object_id=record.id, payload={"credential": valid.number}, detail={"credential": valid.number})
+                 object_id=record.id, payload={"officer_id": target, "credential": valid.number},
+                 detail={"officer_id": target, "credential": valid.number, "recorded_by_officer": mine})
     return member
 
 

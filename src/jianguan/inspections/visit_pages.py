@@ -1,0 +1,174 @@
+"""Inspection pages for the officer on a phone: 我的任务, and one inspection with the step it is at —
+schedule and notice, preparation, 亮证, the checklist answered on site (saved as the officer goes, kept
+on the phone while offline: static/js/visit.js), photos, the signature pad, findings, feedback and
+rectification. Thin: each form calls ``visits`` and comes back here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from jianguan.catalog.models import CheckPoint
+from jianguan.core import workflow
+from jianguan.core.errors import DomainError, Invalid
+from jianguan.core.i18n import N_
+from jianguan.deps import SessionDep
+from jianguan.entities import codes
+from jianguan.entities.models import Entity
+from jianguan.inspections import visits
+from jianguan.inspections import workflow as wf
+from jianguan.inspections.models import InspectionEvidence
+from jianguan.officers.models import Officer
+from jianguan.web.deps import CsrfProtected, PageUser
+from jianguan.web.render import flash, render
+
+router = APIRouter(include_in_schema=False)
+STATES = {wf.NOTICE: N_("Notice to give"), wf.PREPARING: N_("Preparing"), wf.READY: N_("Ready to visit"),
+          wf.ON_SITE: N_("On site"), wf.FEEDBACK: N_("Feedback to send"), wf.RECTIFYING: N_("Rectifying"),
+          wf.REVIEWING: N_("Under review"), wf.DONE: N_("Closed (销号)"), wf.CANCELLED: N_("Cancelled")}
+ACTIONS = {"start": N_("Created"), "send_notice": N_("Notice given"), "skip_notice": N_("No advance notice"),
+           "approve_preparation": N_("Approve the preparation"), "start_visit": N_("Start the visit"),
+           "finish_visit": N_("Finish the visit"), "send_feedback": N_("Send the feedback letter"),
+           "conclude": N_("Conclude: no problems found"), "review": N_("Review the rectification"),
+           "reopen": N_("Back to rectification"), "close": N_("Close (销号)"), "cancel": N_("Cancel")}
+FINDING_STATES = {wf.OPEN: N_("Plan awaited"), wf.PLAN_SUBMITTED: N_("Plan submitted"),
+                  wf.RECTIFYING: N_("Rectifying"), wf.EVIDENCE_SUBMITTED: N_("Evidence submitted"),
+                  wf.ACCEPTED: N_("Accepted"), wf.TRANSFERRED: N_("Transferred to a case")}
+FINDING_ACTIONS = {"submit_plan": N_("Record the rectification plan"), "approve_plan": N_("Approve the plan"),
+                   "reject_plan": N_("Return the plan"), "submit_evidence": N_("Record the evidence"),
+                   "accept": N_("Accept"), "reject": N_("Reject"), "transfer_to_case": N_("Transfer to a case")}
+
+
+@router.get("/inspections/tasks", response_class=HTMLResponse)
+def tasks(request: Request, db: SessionDep, user: PageUser, done: Annotated[str, Query()] = "") -> HTMLResponse:
+    open_states = [s for s in wf.VISIT_STATES if s not in (wf.DONE, wf.CANCELLED)]
+    rows, total = visits.my_inspections(db, actor=user, states=[wf.DONE] if done else open_states, limit=200)
+    names = {e.id: e for e in db.query(Entity).filter(Entity.id.in_([r.entity_id for r in rows]))} if rows else {}
+    return render(request, "inspections/tasks.html", {"rows": rows, "total": total, "entities": names,
+                                                      "states": STATES, "done": done})
+
+
+def _by_point(evidence: list[InspectionEvidence]) -> dict[str, list[InspectionEvidence]]:
+    out: dict[str, list[InspectionEvidence]] = {}
+    for item in evidence:
+        if item.point_code:
+            out.setdefault(item.point_code, []).append(item)
+    return out
+
+
+def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
+    entity = db.get(Entity, record.entity_id)
+    officers = {o.id: o for o in db.query(Officer).filter(Officer.id.in_(
+        [m.officer_id for m in record.officers if m.officer_id]))}
+    mine = visits._officer_id(db, user)
+    evidence = db.query(InspectionEvidence).filter(InspectionEvidence.inspection_id == record.id).order_by(
+        InspectionEvidence.id).all()
+    return {"record": record, "entity": entity, "officers": officers, "my_officer_id": mine,
+            "actions": workflow.allowed_actions(record, user), "events": workflow.history(db, record),
+            "states": STATES, "action_labels": ACTIONS, "finding_states": FINDING_STATES,
+            "finding_actions": {f.id: workflow.allowed_actions(f, user) for f in record.findings},
+            "finding_action_labels": FINDING_ACTIONS, "evidence": evidence,
+            "photos": _by_point(evidence),
+            "region": codes.region_name(db, entity.region_code) if entity else "",
+            "on_team": visits.on_team(record, user),
+            "points": {a.point_code: db.get(CheckPoint, a.check_point_id) for a in record.answers if a.check_point_id}}
+
+
+@router.get("/inspections/visits/{inspection_id:int}", response_class=HTMLResponse)
+def visit_page(request: Request, inspection_id: int, db: SessionDep, user: PageUser) -> HTMLResponse:
+    record = visits.get_inspection(db, inspection_id=inspection_id, actor=user)
+    return render(request, "inspections/visit.html", _context(db, record, user))
+
+
+def _back(inspection_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/inspections/visits/{inspection_id}{anchor}", status_code=303)
+
+
+@router.post("/inspections/visits/{inspection_id:int}/decide", dependencies=[CsrfProtected])
+def decide(request: Request, inspection_id: int, db: SessionDep, user: PageUser, action: Annotated[str, Form()],
+           version: Annotated[int, Form()], comment: Annotated[str, Form()] = "") -> Response:
+    try:
+        visits.decide(db, inspection_id=inspection_id, action=action, comment=comment, expected_version=version,
+                      actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Done: {action}."), action=ACTIONS.get(action, action))
+    return _back(inspection_id)
+
+
+@router.post("/inspections/visits/{inspection_id:int}/schedule", dependencies=[CsrfProtected])
+def schedule(request: Request, inspection_id: int, db: SessionDep, user: PageUser, on: Annotated[str, Form()] = "",
+             version: Annotated[int | None, Form()] = None) -> Response:
+    try:
+        try:
+            day = dt.date.fromisoformat(on)
+        except ValueError:
+            raise Invalid("scheduled_on", N_("Dates are written YYYY-MM-DD.")) from None
+        visits.schedule(db, inspection_id=inspection_id, on=day, expected_version=version, actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Visit scheduled for {date}."), date=on)
+    return _back(inspection_id)
+
+
+@router.post("/inspections/visits/{inspection_id:int}/prepare", dependencies=[CsrfProtected])
+def prepare(request: Request, inspection_id: int, db: SessionDep, user: PageUser) -> Response:
+    try:
+        visits.prepare(db, inspection_id=inspection_id, actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Checklist prepared; a leader approves the preparation."))
+    return _back(inspection_id)
+
+
+@router.post("/inspections/visits/{inspection_id:int}/credential", dependencies=[CsrfProtected])
+def credential(request: Request, inspection_id: int, db: SessionDep, user: PageUser,
+               officer_id: Annotated[int | None, Form()] = None) -> Response:
+    try:
+        shown = visits.show_credential(db, inspection_id=inspection_id, actor=user, officer_id=officer_id)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Credential {number} shown (亮证)."), number=shown.credential_number)
+    return _back(inspection_id)
+
+
+@router.post("/inspections/visits/{inspection_id:int}/refusal", dependencies=[CsrfProtected])
+def refusal(request: Request, inspection_id: int, db: SessionDep, user: PageUser,
+            reason: Annotated[str, Form()] = "") -> Response:
+    try:
+        visits.refuse_signature(db, inspection_id=inspection_id, reason=reason, actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("The refusal to sign is recorded."))
+    return _back(inspection_id, "#sign")
+
+
+@router.post("/inspections/findings/{finding_id:int}/decide", dependencies=[CsrfProtected])
+def decide_finding(request: Request, finding_id: int, db: SessionDep, user: PageUser,
+                   action: Annotated[str, Form()], version: Annotated[int, Form()],
+                   comment: Annotated[str, Form()] = "", responsible: Annotated[str, Form()] = "",
+                   measures: Annotated[str, Form()] = "", timetable: Annotated[str, Form()] = "") -> Response:
+    finding = visits.get_finding(db, finding_id=finding_id, actor=user)
+    try:
+        visits.decide_finding(db, finding_id=finding_id, action=action, comment=comment, expected_version=version,
+                              payload={"responsible": responsible, "measures": measures, "timetable": timetable},
+                              actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action))
+    return _back(finding.inspection_id, f"#finding-{finding_id}")
