@@ -51,6 +51,13 @@ def tasks(request: Request, db: SessionDep, user: PageUser, done: Annotated[str,
                                                       "states": STATES, "done": done})
 
 
+def offered(record: Any, actions: list[str]) -> list[str]:
+    """Buttons worth showing: after the visit, the letter when there are findings, the conclusion when
+    there are none (the guards would refuse the other one anyway)."""
+    hidden = {"conclude"} if record.findings else {"send_feedback"}
+    return [a for a in actions if a not in hidden]
+
+
 def _by_point(evidence: list[InspectionEvidence]) -> dict[str, list[InspectionEvidence]]:
     out: dict[str, list[InspectionEvidence]] = {}
     for item in evidence:
@@ -67,7 +74,7 @@ def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
     evidence = db.query(InspectionEvidence).filter(InspectionEvidence.inspection_id == record.id).order_by(
         InspectionEvidence.id).all()
     return {"record": record, "entity": entity, "officers": officers, "my_officer_id": mine,
-            "actions": workflow.allowed_actions(record, user), "events": workflow.history(db, record),
+            "actions": offered(record, workflow.allowed_actions(record, user)), "events": workflow.history(db, record),
             "states": STATES, "action_labels": ACTIONS, "finding_states": FINDING_STATES,
             "finding_actions": {f.id: workflow.allowed_actions(f, user) for f in record.findings},
             "finding_action_labels": FINDING_ACTIONS, "evidence": evidence,

@@ -238,6 +238,8 @@ def _pop_flash(request: Request, locale: str) -> list[dict[str, str]]:
         message, kind, params = item.get("m", ""), item.get("k", "info"), item.get("p", {})
         if not message:
             continue
+        # A parameter may itself be a message id (an action's label): shown translated too.
+        params = {k: gettext(v) if isinstance(v, str) else v for k, v in params.items()}
         shown.append({"kind": kind, "text": gettext(message, **params)})
     return shown
 

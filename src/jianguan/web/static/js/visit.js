@@ -25,6 +25,7 @@
     var n = pending();
     if (error) say("offline", form.dataset.failed.replace("{message}", error));
     else if (n === 0) say("", form.dataset.saved);
+    else if (finishing) say("offline", form.dataset.finishWait);
     else if (!navigator.onLine) say("offline", form.dataset.offline.replace("{n}", n));
     else say("pending", form.dataset.pending.replace("{n}", n));
   }
@@ -161,8 +162,11 @@
         var data = new FormData();
         data.append("file", blob, "signature.png");
         data.append("signer", signer);
-        uploads.push({url: base + "/signature", data: data, done: function () {
+        uploads.push({url: base + "/signature", data: data, done: function (saved) {
           document.getElementById("sig-save").textContent = "✓ " + document.getElementById("sig-save").textContent;
+          // Signing changed the inspection: the finish form must carry its new version, not a stale one.
+          var version = document.querySelector('#step-form input[name="version"]');
+          if (version && saved && saved.version) version.value = saved.version;
         }});
         status(); flush();
       }, "image/png");
@@ -183,7 +187,7 @@
       if (pending() === 0 && navigator.onLine) return;
       event.preventDefault();
       finishing = true;
-      say("offline", form.dataset.finishWait);
+      status();
       flush();
     });
   }
