@@ -79,3 +79,21 @@ def test_the_loop_over_http(started: tuple[TestClient, int, str]) -> None:
     assert done.json()["state"] == "feedback" and "send_feedback" in done.json()["actions"]
     finding = client.get(base, headers=me).json()["findings"][0]
     assert finding["basis"].startswith("《中华人民共和国食品安全法》") and finding["state"] == "open"
+
+
+def test_the_phone_pages(started: tuple[TestClient, int, str]) -> None:
+    from tests.officers.test_pages import csrf_of, sign_in
+
+    client, inspection_id, point = started
+    sign_in(client, "zfy")
+    tasks = client.get("/inspections/tasks")
+    assert tasks.status_code == 200 and f"/inspections/visits/{inspection_id}" in tasks.text
+    page = client.get(f"/inspections/visits/{inspection_id}")
+    assert page.status_code == 200 and "现场检查中" in page.text and f'data-point="{point}"' in page.text
+    assert "js/visit.js" in page.text and "完成现场检查" in page.text
+    refused = client.post(f"/inspections/visits/{inspection_id}/refusal", data={"csrf_token": csrf_of(client),
+                                                                                "reason": "拒绝签字"})
+    assert "已记录拒签情况" in refused.text and "拒绝签字" in refused.text
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    sign_in(client, "outsider")
+    assert client.get(f"/inspections/visits/{inspection_id}").status_code == 404

@@ -211,3 +211,16 @@ def test_my_tasks_lists_only_my_inspections(db: Session) -> None:
     mine, total = visits.my_inspections(db, actor=user)
     expected = [i.id for i in made if any(o.officer_id == world.officers[0].id for o in i.officers)]
     assert total == len(expected) > 0 and sorted(i.id for i in mine) == sorted(expected)
+
+
+def test_a_plan_closes_only_when_its_inspections_are_closed(db: Session, world: World) -> None:
+    made = begun(db, world, kind="complaint", ratio=None, target_usccs=[world.entities[2].uscc])
+    plan_id = made[0].plan_id
+    assert plan_id is not None
+    with pytest.raises(Invalid) as still:
+        service.decide(db, plan_id=plan_id, action="close", actor=world.leader)
+    assert still.value.field == "inspections"
+    assert visits.plan_progress(db, plan_id) == {"preparing": 1}
+    visits.decide(db, inspection_id=made[0].id, action="cancel", comment="主体已停业", actor=world.leader)
+    service.decide(db, plan_id=plan_id, action="close", actor=world.leader)
+    assert service.get_plan(db, plan_id=plan_id, actor=None).state == "closed"

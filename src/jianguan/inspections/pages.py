@@ -20,7 +20,8 @@ from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import codes
-from jianguan.inspections import draws, service, visit_pages
+from jianguan.entities.models import Entity
+from jianguan.inspections import draws, service, visit_pages, visits
 from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import InspectionPlan
 from jianguan.inspections.schemas import PlanIn
@@ -224,7 +225,12 @@ def plan_page(request: Request, plan_id: int, db: SessionDep, user: PageUser,
         rows, total = draws.results(db, current, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                                     officer_id=officer.id if officer is not None else (-1 if mine else None))
     items = service.plan_items(db, plan)
+    progress = visits.plan_progress(db, plan.id)
+    tasks = visits.list_inspections(db, actor=user, plan_id=plan.id, limit=PAGE_SIZE)[0] if progress else []
+    names = dict(db.execute(select(Entity.id, Entity.name).where(Entity.id.in_([t.entity_id for t in tasks])))
+                 .tuples().all()) if tasks else {}
     return render(request, "inspections/plan.html", {
+        "progress": progress, "tasks": tasks, "task_names": names, "task_states": visit_pages.STATES,
         "plan": plan, "items": items, "draws": all_draws, "current": current, "rows": rows, "total": total,
         "page": page, "pages": _page_count(total), "mine": mine, "states": STATES, "action_labels": ACTIONS,
         "actions": workflow.allowed_actions(plan, user), "events": workflow.history(db, plan), "reasons": REASONS,

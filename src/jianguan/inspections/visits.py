@@ -171,6 +171,20 @@ def _credential_numbers(db: Session, officer_ids: Sequence[int], on: dt.date) ->
     return out
 
 
+def ensure_plan_done(db: Session, plan: InspectionPlan) -> None:
+    """A plan closes when each of its inspections is closed (销号) or cancelled."""
+    still = db.scalar(select(func.count()).select_from(Inspection).where(
+        Inspection.plan_id == plan.id, Inspection.state.not_in((wf.DONE, wf.CANCELLED)))) or 0
+    if still:
+        raise Invalid("inspections", N_("{n} inspections of this plan are still open."), n=still)
+
+
+def plan_progress(db: Session, plan_id: int) -> dict[str, int]:
+    """Inspections of a plan per state (for its page and the coverage figures)."""
+    return {str(s): int(n) for s, n in db.execute(select(Inspection.state, func.count()).where(
+        Inspection.plan_id == plan_id).group_by(Inspection.state))}
+
+
 # --------------------------------------------------------------------------- reading
 
 

@@ -74,6 +74,12 @@ def _drawn(ctx: Context) -> None:
     draws.ensure_drawn(ctx.db, ctx.record)
 
 
+def _all_done(ctx: Context) -> None:
+    from jianguan.inspections import visits
+
+    visits.ensure_plan_done(ctx.db, ctx.record)
+
+
 def _create_inspections(ctx: Context) -> None:
     from jianguan.inspections import draws, visits
 
@@ -107,7 +113,8 @@ PLAN = register(
             T("reject", AWAITING_APPROVAL, REJECTED, roles=APPROVERS, permit=_same_agency, guard=_decision),
             T("begin", APPROVED, IN_PROGRESS, roles=RUNNERS, permit=_same_agency, guard=_drawn,
               effect=_create_inspections),
-            T("close", IN_PROGRESS, CLOSED, roles=APPROVERS | {Role.agency_admin.value}, permit=_same_agency),
+            T("close", IN_PROGRESS, CLOSED, roles=APPROVERS | {Role.agency_admin.value}, permit=_same_agency,
+              guard=_all_done),
             T("cancel", (DRAFT, APPROVED), CANCELLED, roles=AUTHORS | APPROVERS, permit=_same_agency,
               guard=_comment_required),
         ],
