@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     # Worker
     worker_overdue_cron: str = "*/15 * * * *"
+    publication_working_days: int = Field(
+        default=10, ge=1, le=60,
+        description="Working days to publish an inspection's result (this programme: 10; the national "
+                    "double-random rule allows 20).")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -43,6 +43,7 @@ def load(db: Session) -> dict[str, Any]:
         draw = draws.run_draw(db, plan_id=plan.id, seed=DEMO_SEED, on=start, actor=author)
         service.decide(db, plan_id=plan.id, action="begin", actor=leader)
         on_site = _one_on_site(db, plan.id, author, leader)
+        _one_concluded(db, _one_on_site(db, plan.id, author, leader), author)
         follow = service.create_plan(db, data=_plan("西湖区餐饮服务“回头看”检查", start, kind="follow_up",
                                                     ratio=None, count=10), actor=author)
         service.decide(db, plan_id=follow.id, action="submit", actor=author)
@@ -51,7 +52,7 @@ def load(db: Session) -> dict[str, Any]:
     return {"plans": 2, "drawn": draw.selected_count, "on_site": on_site}
 
 
-def _one_on_site(db: Session, plan_id: int, author: User, leader: User) -> int:
+def _one_on_site(db: Session, plan_id: int, author: User, leader: User, *, skip: int = 0) -> int:
     """Take one of xihu_officer's inspections to the visit, so 掌上执法 can be tried at once."""
     from jianguan.core import workflow
     from jianguan.inspections import visits
@@ -59,8 +60,12 @@ def _one_on_site(db: Session, plan_id: int, author: User, leader: User) -> int:
     from jianguan.officers.models import Officer
 
     mine = db.scalar(select(Officer.id).where(Officer.user_id == author.id))
-    for record in db.scalars(select(Inspection).where(Inspection.plan_id == plan_id).order_by(Inspection.id)):
+    for record in db.scalars(select(Inspection).where(Inspection.plan_id == plan_id, Inspection.state == "notice")
+                             .order_by(Inspection.id)):
         if mine not in {m.officer_id for m in record.officers}:
+            continue
+        if skip:
+            skip -= 1
             continue
         day = workflow.calendar(db).add_working_days(today_shanghai(), 6).date
         visits.schedule(db, inspection_id=record.id, on=day, actor=author)
@@ -72,3 +77,19 @@ def _one_on_site(db: Session, plan_id: int, author: User, leader: User) -> int:
         visits.decide(db, inspection_id=record.id, action="start_visit", actor=author)
         return record.id
     return 0
+
+
+def _one_concluded(db: Session, inspection_id: int, author: User) -> None:
+    """Finish another visit with nothing found, so 结果公示 has a record due."""
+    from jianguan.inspections import visits
+    from jianguan.inspections.models import Inspection
+
+    record = db.get(Inspection, inspection_id)
+    if record is None:
+        return
+    for answer in record.answers:
+        visits.save_answer(db, inspection_id=record.id, point_code=answer.point_code, answer="yes", actor=author)
+    visits.refuse_signature(db, inspection_id=record.id, reason="负责人外出，店员无权签字，两名执法人员在场见证",
+                            actor=author)
+    visits.decide(db, inspection_id=record.id, action="finish_visit", actor=author)
+    visits.decide(db, inspection_id=record.id, action="conclude", actor=author)

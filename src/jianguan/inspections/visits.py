@@ -552,10 +552,15 @@ def feedback_sent(ctx: workflow.Context) -> None:
 
 
 def concluded(ctx: workflow.Context) -> None:
+    """Closed (or concluded without findings): the result is due for publication (一公开)."""
+    from jianguan.disclosure import service as disclosure
+
     record: Inspection = ctx.record
     if record.feedback_sent_on is None:
         record.feedback_sent_on = today_shanghai()
     record.closed_at = utcnow()
+    ctx.db.flush()
+    disclosure.for_inspection(ctx.db, record, actor=ctx.actor)
 
 
 def ready_for_review(ctx: workflow.Context) -> None:
