@@ -224,3 +224,27 @@ def test_a_plan_closes_only_when_its_inspections_are_closed(db: Session, world: 
     visits.decide(db, inspection_id=made[0].id, action="cancel", comment="主体已停业", actor=world.leader)
     service.decide(db, plan_id=plan_id, action="close", actor=world.leader)
     assert service.get_plan(db, plan_id=plan_id, actor=None).state == "closed"
+
+
+def test_the_overdue_scan_escalates_in_bulk_and_tells_each_officer_once(db: Session) -> None:
+    from jianguan.audit import service as audit
+    from jianguan.notify.models import Notification
+
+    world = make_world(db, officers=3)
+    made = begun(db, world)
+    user = officer_user(db, world, 0)
+    mine = [i for i in made if any(o.officer_id == world.officers[0].id for o in i.officers)]
+    assert len(mine) >= 2
+    for record in made:  # visits on Thursday 10 Dec: the notice was due on Thursday 3 Dec
+        visits.schedule(db, inspection_id=record.id, on=dt.date(2026, 12, 10), actor=world.leader)
+    assert {r.due_date for r in made} == {dt.date(2026, 12, 3)}
+    found = workflow.scan_overdue(db, today=dt.date(2026, 12, 9))
+    raised = [e for e in found if e.workflow == "inspection"]
+    assert sorted({e.record_id for e in raised}) == sorted(r.id for r in made)
+    assert {(e.level, e.name) for e in raised} == {(2, "督办"), (1, "notify")}  # 4 working days late
+    assert all(r.escalation_level == 2 for r in made)
+    notes = db.scalars(select(Notification).where(Notification.user_id == user.id)).all()
+    assert len(notes) == 2  # one per level, however many of their inspections are late
+    assert {n.params["count"] for n in notes} == {len(mine)}
+    assert not [e for e in workflow.scan_overdue(db, today=dt.date(2026, 12, 9)) if e.workflow == "inspection"]
+    assert audit.verify(db).ok

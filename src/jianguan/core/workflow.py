@@ -193,6 +193,8 @@ class Deadline:
 
 
 Recipients = Callable[[Session, Any, Escalation], Iterable[int]]
+# Recipients of many records at once (record id → user ids): one query instead of one per record.
+ManyRecipients = Callable[[Session, Sequence[Any], Escalation], dict[int, set[int]]]
 
 
 @dataclass
@@ -207,6 +209,7 @@ class Workflow:
     model: type[Any] | None = None
     label: str = ""  # message id, e.g. N_("Account request")
     recipients: Recipients | None = None  # who is told when a record escalates
+    recipients_many: ManyRecipients | None = None  # the same for many records (large scans)
     subject: Callable[[Any], str] | None = None  # short text naming a record in notifications
     link: Callable[[Any], str] | None = None  # where a notification points
     _deadlines: dict[str, Deadline] = field(default_factory=dict, init=False, repr=False)

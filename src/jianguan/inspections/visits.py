@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -95,6 +96,26 @@ def recipients(db: Session, record: Inspection, escalation: workflow.Escalation)
         users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
         out |= {u.id for u in users if u.has_role(Role.leader)}
     return {int(u) for u in out if u is not None}
+
+
+def recipients_many(db: Session, records: Sequence[Inspection], escalation: workflow.Escalation) -> dict[int, set[int]]:
+    """``recipients`` for many inspections in two queries (the overdue scan of a whole province)."""
+    from jianguan.officers.models import Officer
+
+    ids = [r.id for r in records]
+    team: dict[int, set[int]] = defaultdict(set)
+    for inspection_id, user_id in db.execute(
+            select(InspectionOfficer.inspection_id, Officer.user_id)
+            .join(Officer, Officer.id == InspectionOfficer.officer_id)
+            .where(InspectionOfficer.inspection_id.in_(ids), Officer.user_id.is_not(None))):
+        if user_id is not None:
+            team[inspection_id].add(int(user_id))
+    leaders: dict[int, set[int]] = defaultdict(set)
+    for user in db.scalars(select(User).where(User.is_active, User.agency_id.in_({r.agency_id for r in records}))):
+        if user.has_role(Role.leader) and user.agency_id is not None:
+            leaders[user.agency_id].add(user.id)
+    return {r.id: team[r.id] | (leaders[r.agency_id] if escalation.level >= 2 or not team[r.id] else set())
+            for r in records}
 
 
 # --------------------------------------------------------------------------- creation
