@@ -108,15 +108,19 @@ def _record_events(db: Session, wf: Workflow, raised: Sequence[Escalated]) -> No
                         "payload": {"from": e.state, "to": e.state, "comment": e.name, "payload": payload},
                         "detail": {"from": e.state, "to": e.state, "due_date": e.due_date, "by": SYSTEM,
                                    "level": e.level}})
+    table: Any = WorkflowEvent.__table__
     for i in range(0, len(events), CHUNK):
-        db.execute(insert(WorkflowEvent), events[i:i + CHUNK])
+        db.execute(insert(table), events[i:i + CHUNK])
     audit.record_many(db, entries)
 
 
-def _recipients(db: Session, wf: Workflow, records: Sequence[Any], esc: Escalation) -> dict[int, set[int]]:
+def _recipients(db: Session, wf: Workflow, ids: Sequence[int], esc: Escalation) -> dict[int, set[int]]:
+    """Who is told about each record: in a few queries when the workflow can say so for many."""
     if wf.recipients_many is not None:
-        return wf.recipients_many(db, records, esc)
+        return wf.recipients_many(db, ids, esc)
     assert wf.recipients is not None
+    model: Any = wf.model
+    records = db.scalars(select(model).where(model.id.in_(list(ids)))).all()
     return {r.id: set(wf.recipients(db, r, esc)) for r in records}
 
 
@@ -133,31 +137,26 @@ def _notify(db: Session, wf: Workflow, raised: Sequence[Escalated]) -> dict[tupl
     told: dict[tuple[int, int], int] = {}
     for level, items in sorted(by_level.items()):
         esc = next(e for d in wf.deadlines for e in d.ladder if e.level == level)
-        mine: dict[int, list[Any]] = defaultdict(list)
+        mine: dict[int, list[int]] = defaultdict(list)
         ids = sorted({e.record_id for e in items})
         for i in range(0, len(ids), CHUNK):
-            records = db.scalars(select(model).where(model.id.in_(ids[i:i + CHUNK])).order_by(model.id)).all()
-            by_id = {r.id: r for r in records}
-            for record_id, users in _recipients(db, wf, records, esc).items():
+            for record_id, users in _recipients(db, wf, ids[i:i + CHUNK], esc).items():
                 for user_id in users:
-                    mine[user_id].append(by_id[record_id])
+                    mine[user_id].append(record_id)
                 told[(record_id, level)] = len(users)
-        for user_id, records in mine.items():
-            first = records[0]
+        for user_id, record_ids in mine.items():
+            first: Any = db.get(model, min(record_ids))
             subject = wf.subject(first) if wf.subject else f"{record_type(first)} #{first.id}"
-            if len(records) == 1:
-                notify.send(db, user_ids=[user_id], kind="workflow.escalation", title=N_("{level_label}: {subject}"),
-                            body=N_("{workflow_label} was due on {due_date} and is overdue. Please deal with it."),
-                            link=wf.link(first) if wf.link else "",
-                            params={"level_label": esc.display, "subject": subject,
-                                    "workflow_label": wf.label or wf.name, "due_date": first.due_date.isoformat()})
+            params = {"level_label": esc.display, "subject": subject, "workflow_label": wf.label or wf.name,
+                      "due_date": first.due_date.isoformat(), "count": len(record_ids)}
+            if len(record_ids) == 1:
+                title, body = N_("{level_label}: {subject}"), N_(
+                    "{workflow_label} was due on {due_date} and is overdue. Please deal with it.")
             else:
-                notify.send(db, user_ids=[user_id], kind="workflow.escalation",
-                            title=N_("{level_label}: {count} × {workflow_label}"),
-                            body=N_("{count} overdue, the first: {subject} (due {due_date}). Please deal with them."),
-                            link=wf.link(first) if wf.link else "",
-                            params={"level_label": esc.display, "count": len(records), "subject": subject,
-                                    "workflow_label": wf.label or wf.name, "due_date": first.due_date.isoformat()})
+                title, body = N_("{level_label}: {count} × {workflow_label}"), N_(
+                    "{count} overdue, the first: {subject} (due {due_date}). Please deal with them.")
+            notify.send(db, user_ids=[user_id], kind="workflow.escalation", title=title, body=body,
+                        link=wf.link(first) if wf.link else "", params=params)
     return told
 
 

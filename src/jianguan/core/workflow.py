@@ -193,8 +193,8 @@ class Deadline:
 
 
 Recipients = Callable[[Session, Any, Escalation], Iterable[int]]
-# Recipients of many records at once (record id → user ids): one query instead of one per record.
-ManyRecipients = Callable[[Session, Sequence[Any], Escalation], dict[int, set[int]]]
+# Recipients of many records at once, by id (record id → user ids): a few queries for thousands.
+ManyRecipients = Callable[[Session, Sequence[int], Escalation], dict[int, set[int]]]
 
 
 @dataclass

@@ -228,7 +228,7 @@ def plan_page(request: Request, plan_id: int, db: SessionDep, user: PageUser,
     progress = visits.plan_progress(db, plan.id)
     tasks = visits.list_inspections(db, actor=user, plan_id=plan.id, limit=PAGE_SIZE)[0] if progress else []
     names = dict(db.execute(select(Entity.id, Entity.name).where(Entity.id.in_([t.entity_id for t in tasks])))
-                 .tuples().all()) if tasks else {}
+                 .all()) if tasks else {}
     return render(request, "inspections/plan.html", {
         "progress": progress, "tasks": tasks, "task_names": names, "task_states": visit_pages.STATES,
         "plan": plan, "items": items, "draws": all_draws, "current": current, "rows": rows, "total": total,

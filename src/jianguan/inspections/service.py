@@ -190,7 +190,7 @@ def target_usccs(db: Session, plan: InspectionPlan) -> list[str]:
     ids = list(plan.target_entity_ids or [])
     if not ids:
         return []
-    found = dict(db.execute(select(Entity.id, Entity.uscc).where(Entity.id.in_(ids))).tuples().all())
+    found = dict(db.execute(select(Entity.id, Entity.uscc).where(Entity.id.in_(ids))).all())
     return [found[i] or f"#{i}" for i in ids if i in found]
 
 

@@ -98,24 +98,25 @@ def recipients(db: Session, record: Inspection, escalation: workflow.Escalation)
     return {int(u) for u in out if u is not None}
 
 
-def recipients_many(db: Session, records: Sequence[Inspection], escalation: workflow.Escalation) -> dict[int, set[int]]:
-    """``recipients`` for many inspections in two queries (the overdue scan of a whole province)."""
+def recipients_many(db: Session, ids: Sequence[int], escalation: workflow.Escalation) -> dict[int, set[int]]:
+    """``recipients`` for many inspections in a few queries (the overdue scan of a whole province)."""
     from jianguan.officers.models import Officer
 
-    ids = [r.id for r in records]
+    agency_of = dict(db.execute(select(Inspection.id, Inspection.agency_id).where(Inspection.id.in_(list(ids))))
+                     .all())
     team: dict[int, set[int]] = defaultdict(set)
     for inspection_id, user_id in db.execute(
             select(InspectionOfficer.inspection_id, Officer.user_id)
             .join(Officer, Officer.id == InspectionOfficer.officer_id)
-            .where(InspectionOfficer.inspection_id.in_(ids), Officer.user_id.is_not(None))):
+            .where(InspectionOfficer.inspection_id.in_(list(ids)), Officer.user_id.is_not(None))):
         if user_id is not None:
             team[inspection_id].add(int(user_id))
     leaders: dict[int, set[int]] = defaultdict(set)
-    for user in db.scalars(select(User).where(User.is_active, User.agency_id.in_({r.agency_id for r in records}))):
+    for user in db.scalars(select(User).where(User.is_active, User.agency_id.in_(set(agency_of.values())))):
         if user.has_role(Role.leader) and user.agency_id is not None:
             leaders[user.agency_id].add(user.id)
-    return {r.id: team[r.id] | (leaders[r.agency_id] if escalation.level >= 2 or not team[r.id] else set())
-            for r in records}
+    return {i: team[i] | (leaders[a] if escalation.level >= 2 or not team[i] else set())
+            for i, a in agency_of.items()}
 
 
 # --------------------------------------------------------------------------- creation

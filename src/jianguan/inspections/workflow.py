@@ -194,17 +194,17 @@ INSPECTION = register(
         ],
         deadlines=[Deadline(NOTICE, on=_notice_due), Deadline(FEEDBACK, working_days=FEEDBACK_WORKING_DAYS)],
         recipients=lambda db, record, escalation: _visit_recipients(db, record, escalation),
-        recipients_many=lambda db, records, escalation: _visit_recipients_many(db, records, escalation),
+        recipients_many=lambda db, ids, escalation: _visit_recipients_many(db, ids, escalation),
         subject=lambda r: f"{r.code}",
         link=lambda r: f"/inspections/visits/{r.id}",
     )
 )
 
 
-def _visit_recipients_many(db: Session, records: Any, escalation: Escalation) -> dict[int, set[int]]:
+def _visit_recipients_many(db: Session, ids: Any, escalation: Escalation) -> dict[int, set[int]]:
     from jianguan.inspections import visits
 
-    return visits.recipients_many(db, records, escalation)
+    return visits.recipients_many(db, ids, escalation)
 
 
 def _visit_recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
