@@ -60,6 +60,11 @@ def rules_list(as_json: JsonOpt = False) -> None:
         return
     table = Table("code", "#", "name", "from", "risk % (red/yellow/blue/none)", "credit × (A/B/C/D)")
     for r in out:
+        if "risk_ratio" not in r["rules"]:  # the frequency rules: visits a year, not ratios
+            visits = r["rules"]["risk_visits_per_year"]
+            table.add_row(r["code"], str(r["number"]), r["name"], str(r["effective_from"]),
+                          "/".join(visits[k] for k in ("red", "yellow", "blue", "none")) + " ×/年", "")
+            continue
         risk, credit = r["rules"]["risk_ratio"], r["rules"]["credit_factor"]
         table.add_row(r["code"], str(r["number"]), r["name"], str(r["effective_from"]),
                       "/".join(risk[k] for k in ("red", "yellow", "blue", "none")),
@@ -124,6 +129,32 @@ def _print_draw(out: dict[str, Any]) -> None:
         console.print("  排除 excluded: " + ", ".join(f"{k} {v:,}" for k, v in out["summary"]["exclusions"].items()))
     if out["summary"].get("forced"):
         console.print("  必检 forced: " + ", ".join(f"{k} {v:,}" for k, v in out["summary"]["forced"].items()))
+
+
+@plan_app.command("due")
+def plan_due(region: Annotated[str, typer.Option(help="GB/T 2260 code: a county, city or province.")],
+             domain: Annotated[str, typer.Option(help="Enforcement domain.")] = "market",
+             as_json: JsonOpt = False) -> None:
+    """Coverage by differentiated frequency: per county, entities done, due and overdue."""
+    from jianguan.cli import console, print_json
+    from jianguan.inspections import frequency
+
+    try:
+        with session_scope() as db:
+            rows = frequency.coverage(db, region_code=region, domain=domain)
+    except DomainError as error:
+        _fail(error)
+    out: list[dict[str, Any]] = [{"region_code": r.region_code, "entities": r.entities, "done": r.done, "due": r.due,
+            "overdue": r.overdue, "exempt": r.exempt, "rate": r.rate, "visits_needed": str(r.visits_needed)}
+           for r in rows]
+    if as_json:
+        print_json(out)
+        return
+    table = Table("region", "entities", "done", "due", "overdue", "notice-only", "coverage %")
+    for r in out:
+        table.add_row(r["region_code"], f"{r['entities']:,}", f"{r['done']:,}", f"{r['due']:,}", f"{r['overdue']:,}",
+                      f"{r['exempt']:,}", str(r["rate"]))
+    console.print(table)
 
 
 @draw_app.command("run")

@@ -66,6 +66,32 @@ def validate(rules: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+FREQUENCY = "frequency"  # the scheduler's rule set (差异化检查频次)
+
+
+def validate_frequency(rules: dict[str, Any]) -> dict[str, Any]:
+    """Check the frequency rules: visits a year per risk level and credit class, key/general minimums."""
+    risk = rules.get("risk_visits_per_year")
+    if not isinstance(risk, dict) or set(risk) != set(RISK_KEYS):
+        raise Invalid("risk_visits_per_year", N_("risk_visits_per_year needs a number for each of: {keys}."),
+                      keys=", ".join(RISK_KEYS))
+    out = dict(rules)
+    out["risk_visits_per_year"] = {k: str(_percent(f"risk_visits_per_year.{k}", v, upper=Decimal(52)))
+                                   for k, v in risk.items()}
+    for key in ("credit_visits_per_year", "credit_unannounced_per_year"):
+        value = rules.get(key, {})
+        if not isinstance(value, dict) or not set(value) <= set(CREDIT_KEYS):
+            raise Invalid(key, N_("{name} must map credit classes to numbers."), name=key)
+        out[key] = {k: str(_percent(f"{key}.{k}", v, upper=Decimal(52))) for k, v in value.items()}
+    for key in ("key_domain_visits_per_year", "general_visits_per_year", "exempt_visits_per_year"):
+        out[key] = str(_percent(key, rules.get(key, 0), upper=Decimal(52)))
+    exempt = rules.get("exempt_credit_classes", [])
+    if not isinstance(exempt, list) or not set(exempt) <= set(CREDIT_KEYS):
+        raise Invalid("exempt_credit_classes", N_("{name} must be a list of codes."), name="exempt_credit_classes")
+    out["exempt_credit_classes"] = exempt
+    return out
+
+
 def stratum(risk: str | None, credit: str | None) -> str:
     return f"{risk or '-'}/{credit or '-'}"
 
@@ -101,7 +127,8 @@ def load(db: Session, *, actor: User | None = None, path: Path | None = None) ->
                 raise Invalid(key, N_("{file}: a rule set lacks {name}."), file=path.name, name=key)
         if not isinstance(entry["effective_from"], dt.date):
             raise Invalid("effective_from", N_("{name} must be a date (YYYY-MM-DD)."), name="effective_from")
-        prepared.append((entry, validate(dict(entry["rules"]))))
+        check = validate_frequency if entry["code"] == FREQUENCY else validate
+        prepared.append((entry, check(dict(entry["rules"]))))
     added = 0
     for entry, rules in prepared:
         exists = db.scalar(select(SamplingRuleSet.id).where(SamplingRuleSet.code == entry["code"],

@@ -15,6 +15,7 @@ from jianguan.catalog.models import CheckPoint
 from jianguan.core import workflow
 from jianguan.core.errors import DomainError, Invalid
 from jianguan.core.i18n import N_
+from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import codes
 from jianguan.entities.models import Entity
@@ -179,3 +180,55 @@ def decide_finding(request: Request, finding_id: int, db: SessionDep, user: Page
     else:
         flash(request, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action))
     return _back(finding.inspection_id, f"#finding-{finding_id}")
+
+
+# --------------------------------------------------------------------------- coverage (差异化频次)
+
+
+@router.get("/inspections/coverage", response_class=HTMLResponse)
+def coverage(request: Request, db: SessionDep, user: PageUser, region: Annotated[str, Query()] = "",
+             domain: Annotated[str, Query()] = "") -> HTMLResponse:
+    from jianguan.catalog import service as catalog
+    from jianguan.inspections import frequency
+
+    region = region or frequency.region_of(user)
+    domain = domain or (user.agency.domains[0] if user.agency is not None and user.agency.domains else "market")
+    rows = frequency.coverage(db, region_code=region, domain=domain) if region else []
+    frame = frequency.schedule(db, region_code=region, domain=domain) if region else None
+    late = frame.filter(frame["status"].is_in(["overdue", "due"])).head(50).to_dicts() if frame is not None else []
+    items = [r for r in catalog.list_items(db, status="in_force", limit=10_000)[0] if r.item.domain == domain]
+    return render(request, "inspections/coverage.html", {
+        "rows": rows, "late": late, "region": region, "domain": domain, "items": items,
+        "domains": codes.labels(db, "enforcement_domain"), "risk_labels": codes.labels(db, "risk_level"),
+        "names": {r.region_code: codes.region_name(db, r.region_code) for r in rows},
+        "totals": {k: sum(getattr(r, k) for r in rows) for k in ("entities", "exempt", "done", "due", "overdue")}})
+
+
+@router.post("/inspections/coverage/propose", dependencies=[CsrfProtected])
+def propose(request: Request, db: SessionDep, user: PageUser, region: Annotated[str, Form()] = "",
+            domain: Annotated[str, Form()] = "", item_code: Annotated[str, Form()] = "") -> Response:
+    """The overdue entities of the region into a draft targeted plan (定向), to complete and submit."""
+    from jianguan.inspections import frequency, service
+    from jianguan.inspections.schemas import PlanIn
+
+    frame = frequency.schedule(db, region_code=region, domain=domain)
+    usccs = [u for u in frame.filter(frame["status"] == "overdue")["uscc"].to_list() if u][:500]
+    today = today_shanghai()
+    try:
+        if not usccs:
+            raise Invalid("entities", N_("No entity of this region is overdue."))
+        plan = service.create_plan(db, actor=user, data=PlanIn.model_validate({
+            "title": f"{codes.region_name(db, region)}逾期未检对象定向检查", "kind": "targeted", "methods": ["on_site"],
+            "item_codes": [item_code] if item_code else [], "target_usccs": usccs, "starts_on": today,
+            "ends_on": today + dt.timedelta(days=60), "scope": {"region_code": region}}))
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+        return RedirectResponse(f"/inspections/coverage?region={region}&domain={domain}", status_code=303)
+    except ValueError:
+        db.rollback()
+        flash(request, N_("Choose the catalog item to inspect."), "error")
+        return RedirectResponse(f"/inspections/coverage?region={region}&domain={domain}", status_code=303)
+    flash(request, N_("Plan {code} drawn up with {n} overdue entities; complete and submit it."), code=plan.code,
+          n=len(usccs))
+    return RedirectResponse(f"/inspections/plans/{plan.id}", status_code=303)

@@ -1,0 +1,110 @@
+"""Differentiated frequency (差异化检查频次): how often each entity must be visited, when it is next due,
+and the coverage of a region — computed in Polars over the registry, by the versioned rules of
+``sampling_rules.yaml`` (code ``frequency``).
+
+Visits a year an entity needs: the most of its risk level's (red 4, yellow 2, blue 1), its credit
+class's (C and D 2, one of them unannounced) and its domain's (key domains 2, general 1); credit A is
+exempt from routine visits (告知式 with data monitoring, about 0.3 a year). An entity is **due** when
+its last visit is older than a year divided by that number (never visited: due now), **overdue** when
+that moment is more than a month past, **done** otherwise. A visit is an inspection that reached the
+site (or a remote check); risk levels are regraded once a year by the risk centre.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jianguan.auth.models import User
+from jianguan.auth.scope import region_prefix
+from jianguan.core.workdays import today_shanghai
+from jianguan.entities.models import Entity
+from jianguan.inspections import rules
+from jianguan.inspections.models import Inspection
+
+GRACE_DAYS = 30  # due → overdue after a month
+KEY_DOMAINS = frozenset({"food", "special_equipment", "emergency", "ecology"})  # 重点领域 (key items' domains)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    region_code: str
+    entities: int
+    exempt: int
+    done: int
+    due: int
+    overdue: int
+    visits_needed: Decimal  # a year, for the region's entities
+
+    @property
+    def rate(self) -> float:
+        needed = self.entities - self.exempt
+        return round(100 * self.done / needed, 1) if needed else 100.0
+
+
+def _needed(rule: dict[str, Any], domain: str | None) -> pl.Expr:
+    """Visits a year each entity needs, as a column expression over risk and credit."""
+    risk = rule["risk_visits_per_year"]
+    credit = rule.get("credit_visits_per_year", {})
+    by_risk = pl.col("risk").fill_null("none").replace_strict(
+        {k: float(v) for k, v in risk.items()}, default=float(risk["none"]), return_dtype=pl.Float64)
+    by_credit = pl.col("credit").replace_strict({k: float(v) for k, v in credit.items()}, default=0.0,
+                                                return_dtype=pl.Float64)
+    domain_min = float(rule["key_domain_visits_per_year"] if domain in KEY_DOMAINS else rule["general_visits_per_year"])
+    needed = pl.max_horizontal(by_risk, by_credit, pl.lit(domain_min))
+    exempt = pl.col("credit").is_in(rule.get("exempt_credit_classes", []))
+    return pl.when(exempt).then(pl.lit(float(rule["exempt_visits_per_year"]))).otherwise(needed)
+
+
+def schedule(db: Session, *, region_code: str, domain: str | None = None, today: dt.date | None = None) -> pl.DataFrame:
+    """One row per active entity of the region: needed visits a year, last visit, next due, status
+    (done / due / overdue / exempt). Columnar: a province's registry in a few seconds."""
+    today = today or today_shanghai()
+    rule = rules.current(db, rules.FREQUENCY, today).rules
+    prefix = region_prefix(region_code)
+    lo, hi = prefix.ljust(6, "0"), prefix.ljust(6, "9")
+    entities = pl.DataFrame(db.execute(
+        select(Entity.id, Entity.uscc, Entity.name, Entity.region_code, Entity.risk_level, Entity.credit_class)
+        .where(Entity.region_code.between(lo, hi), Entity.status == "active")).all(),
+        schema={"entity_id": pl.Int64, "uscc": pl.Utf8, "name": pl.Utf8, "region_code": pl.Utf8, "risk": pl.Utf8,
+                "credit": pl.Utf8}, orient="row")
+    visits = pl.DataFrame(db.execute(
+        select(Inspection.entity_id, func.max(Inspection.visit_started_at))
+        .where(Inspection.region_code.between(lo, hi), Inspection.visit_started_at.is_not(None))
+        .group_by(Inspection.entity_id)).all(),
+        schema={"entity_id": pl.Int64, "last_visit": pl.Datetime(time_zone="UTC")}, orient="row")
+    exempt = pl.col("credit").is_in(rule.get("exempt_credit_classes", []))
+    return (entities.join(visits, on="entity_id", how="left")
+            .with_columns(needed=_needed(rule, domain), last_visit=pl.col("last_visit").dt.date())
+            .with_columns(interval=(365.0 / pl.col("needed")).floor().cast(pl.Int64))
+            .with_columns(due_on=pl.when(pl.col("last_visit").is_null()).then(pl.lit(today))
+                          .otherwise(pl.col("last_visit") + pl.duration(days=pl.col("interval"))))
+            .with_columns(status=pl.when(exempt).then(pl.lit("exempt"))
+                          .when(pl.col("due_on") > pl.lit(today)).then(pl.lit("done"))
+                          .when(pl.col("due_on") < pl.lit(today - dt.timedelta(days=GRACE_DAYS)))
+                          .then(pl.lit("overdue")).otherwise(pl.lit("due")))
+            .sort("due_on", "entity_id"))
+
+
+def coverage(db: Session, *, region_code: str, domain: str | None = None,
+             today: dt.date | None = None) -> list[Coverage]:
+    """Per county of the region: entities, exempt, done, due, overdue and the visits a year needed."""
+    frame = schedule(db, region_code=region_code, domain=domain, today=today)
+    grouped = frame.group_by("region_code").agg(
+        entities=pl.len(), exempt=(pl.col("status") == "exempt").sum(), done=(pl.col("status") == "done").sum(),
+        due=(pl.col("status") == "due").sum(), overdue=(pl.col("status") == "overdue").sum(),
+        needed=pl.col("needed").sum()).sort("region_code")
+    return [Coverage(r, int(n), int(x), int(d), int(u), int(o), Decimal(str(round(v, 1))))
+            for r, n, x, d, u, o, v in grouped.iter_rows()]
+
+
+def region_of(actor: User) -> str:
+    from jianguan.auth.scope import actor_region
+
+    return actor_region(actor) or ""
