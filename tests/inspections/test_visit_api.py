@@ -97,3 +97,34 @@ def test_the_phone_pages(started: tuple[TestClient, int, str]) -> None:
     client.post("/logout", data={"csrf_token": csrf_of(client)})
     sign_in(client, "outsider")
     assert client.get(f"/inspections/visits/{inspection_id}").status_code == 404
+
+
+def test_reporting_records_in_the_national_layout(started: tuple[TestClient, int, str], tmp_path: object) -> None:
+    import datetime as dt
+    import io
+    import json
+
+    import polars as pl
+
+    from tests.inspections.test_api_cli import run_cli
+
+    client, inspection_id, _ = started
+    today = dt.date.today()
+    since, until = (today - dt.timedelta(days=1)).isoformat(), (today + dt.timedelta(days=1)).isoformat()
+    lines = client.get(f"/api/v1/inspections/records?since={since}&until={until}", headers=token_for("leader"))
+    assert lines.status_code == 200
+    record = json.loads(lines.text.splitlines()[0])
+    assert record["item_codes"] == "33000001901000" and record["agency_code"] == "330106-SJ"
+    assert record["uscc"] and record["division_code"] == "330106" and record["double_random"] is False
+    assert record["officers"].count("（XH2026") == 2 and record["started_at"]
+    assert client.get(f"/api/v1/inspections/records?since={since}&until={until}",
+                      headers=token_for("outsider")).text == ""  # another district's officer: nothing
+    book = client.get(f"/api/v1/inspections/records?since={since}&until={until}&format=xlsx",
+                      headers=token_for("leader"))
+    sheet = pl.read_excel(io.BytesIO(book.content))
+    assert sheet.columns[:3] == ["检查编号", "计划编号", "是否双随机"] and sheet.height == 1
+    out = f"{tmp_path}/records.jsonl"
+    code, _, _ = run_cli("inspection", "export", "--since", since, "--until", until, "--out", out)
+    assert code == 0 and json.loads(open(out, encoding="utf-8").readline())["inspection_code"] == record[
+        "inspection_code"]
+    assert inspection_id

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from jianguan.core import workflow
 from jianguan.core.pagination import Page, PageParams, page_params
 from jianguan.deps import CurrentUser, SessionDep
-from jianguan.inspections import draws, experts, rules, service, visits
+from jianguan.inspections import draws, experts, reporting, rules, service, visits
 from jianguan.inspections.schemas import (
     AnswerIn,
     Decision,
@@ -209,6 +209,17 @@ def sign(inspection_id: int, db: SessionDep, user: CurrentUser, file: UploadFile
 @router.post("/visits/{inspection_id}/refusal")
 def refuse(inspection_id: int, body: RefusalIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return inspection_dict(visits.refuse_signature(db, inspection_id=inspection_id, reason=body.reason, actor=user))
+
+
+@router.get("/records")
+def reporting_records(db: SessionDep, user: CurrentUser, since: dt.date, until: dt.date,
+                      format: str = "jsonl") -> Response:
+    """Inspection records in the national reporting layout (JSON lines or XLSX), scoped and audited."""
+    data = reporting.export(db, actor=user, since=since, until=until, fmt=format)
+    kind = "application/x-ndjson" if format == "jsonl" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, media_type=kind, headers={
+        "Content-Disposition": f'attachment; filename="inspections-{since}-{until}.{format}"'})
 
 
 @router.post("/findings/{finding_id}/actions/{action}")

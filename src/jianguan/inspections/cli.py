@@ -17,6 +17,7 @@ plan_app = typer.Typer(help="Inspection plans (检查计划).", no_args_is_help=
 rules_app = typer.Typer(help="Sampling rules (抽查分层比例).", no_args_is_help=True)
 draw_app = typer.Typer(help="Double-random draws (双随机抽取).", no_args_is_help=True)
 expert_app = typer.Typer(help="The expert pool (专家库).", no_args_is_help=True)
+inspection_app = typer.Typer(help="Inspections (检查任务).", no_args_is_help=True)
 plan_app.add_typer(rules_app, name="rules")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -268,7 +269,28 @@ def expert_list(domain: Annotated[str, typer.Option(help="Only experts of this d
     console.print(table)
 
 
+@inspection_app.command("export")
+def inspection_export(
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD), by the visit's start.")],
+    until: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="File to write: .jsonl or .xlsx.")],
+) -> None:
+    """Inspection records in the national reporting layout (检查行为数据): JSON lines or XLSX."""
+    from jianguan.inspections import reporting
+
+    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "jsonl"
+    try:
+        with session_scope() as db:
+            data = reporting.export(db, actor=None, since=dt.date.fromisoformat(since),
+                                    until=dt.date.fromisoformat(until), fmt=fmt)
+    except DomainError as error:
+        _fail(error)
+    out.write_bytes(data)
+    typer.echo(str(out))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
     app.add_typer(draw_app, name="draw")
     app.add_typer(expert_app, name="expert")
+    app.add_typer(inspection_app, name="inspection")
