@@ -4,12 +4,14 @@ decision is 409, an officer not on the team cannot record anything."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from jianguan.auth import service as auth
+from jianguan.auth.models import User
 from jianguan.db import session_scope
 from jianguan.inspections import draws, service, visits
 from jianguan.inspections.models import Inspection
@@ -125,6 +127,39 @@ def test_reporting_records_in_the_national_layout(started: tuple[TestClient, int
     assert sheet.columns[:3] == ["检查编号", "计划编号", "是否双随机"] and sheet.height == 1
     out = f"{tmp_path}/records.jsonl"
     code, _, _ = run_cli("inspection", "export", "--since", since, "--until", until, "--out", out)
-    assert code == 0 and json.loads(open(out, encoding="utf-8").readline())["inspection_code"] == record[
-        "inspection_code"]
+    first = json.loads(Path(out).read_text(encoding="utf-8").splitlines()[0])
+    assert code == 0 and first["inspection_code"] == record["inspection_code"]
     assert inspection_id
+
+
+def test_the_entity_portal(started: tuple[TestClient, int, str]) -> None:
+    from tests.officers.test_pages import csrf_of, sign_in
+
+    client, inspection_id, point = started
+    with session_scope() as db:
+        record = db.get(Inspection, inspection_id)
+        assert record is not None
+        zfy = db.scalars(select(User).where(User.username == "zfy")).one()
+        for answer in record.answers:
+            visits.save_answer(db, inspection_id=record.id, point_code=answer.point_code,
+                               answer="no" if answer.point_code == point else "yes", actor=zfy)
+        visits.refuse_signature(db, inspection_id=record.id, reason="拒签", actor=zfy)
+        visits.decide(db, inspection_id=record.id, action="finish_visit", actor=zfy)
+        visits.decide(db, inspection_id=record.id, action="send_feedback", actor=zfy)
+        auth.create_user(db, username="shopowner", display_name="店主", password=PASSWORD, roles=["entity_user"],
+                         entity_id=record.entity_id, actor=None)
+    sign_in(client, "shopowner")
+    assert client.get(f"/inspections/visits/{inspection_id}", follow_redirects=False).status_code == 303
+    page = client.get("/inspections/rectification")
+    assert page.status_code == 200 and "提交整改方案" in page.text
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    finding_id = page.text.split('id="finding-')[1].split('"')[0]
+    planned = client.post(f"/inspections/findings/{finding_id}/decide", data={
+        "csrf_token": csrf_of(client), "action": "submit_plan", "version": version, "responsible": "店主",
+        "measures": "补办许可证", "timetable": "两周内"})
+    assert "补办许可证" in planned.text and "整改方案待审核" in planned.text
+    kept = client.post(f"/inspections/rectification/{finding_id}/evidence", data={"csrf_token": csrf_of(client)},
+                       files={"file": ("许可证.png", PNG, "image/png")})
+    assert "许可证.png" in kept.text
+    assert client.get("/inspections").status_code == 200  # the officers' pages show it nothing
+    assert "330106-SJ-JH2026" not in client.get("/inspections").text

@@ -248,3 +248,44 @@ def test_the_overdue_scan_escalates_in_bulk_and_tells_each_officer_once(db: Sess
     assert {n.params["count"] for n in notes} == {len(mine)}
     assert not [e for e in workflow.scan_overdue(db, today=dt.date(2026, 12, 9)) if e.workflow == "inspection"]
     assert audit.verify(db).ok
+
+
+def test_the_entity_rectifies_through_its_own_account(db: Session, world: World) -> None:
+    record = begun(db, world)[0]
+    a, _ = on_site(db, world, record)
+    for answer in record.answers:
+        visits.save_answer(db, inspection_id=record.id, point_code=answer.point_code,
+                           answer="no" if answer is record.answers[0] else "yes",
+                           value="" if answer is record.answers[0] else "5", actor=a)
+    visits.refuse_signature(db, inspection_id=record.id, reason="拒签", actor=a)
+    visits.decide(db, inspection_id=record.id, action="finish_visit", actor=a)
+    visits.decide(db, inspection_id=record.id, action="send_feedback", actor=a)
+    with pytest.raises(Invalid):  # an entity account names its entity
+        auth.create_user(db, username="shop", display_name="店主", password=PASSWORD, roles=["entity_user"],
+                         actor=None)
+    with pytest.raises(Invalid):  # …and belongs to no agency
+        auth.create_user(db, username="shop", display_name="店主", password=PASSWORD, roles=["entity_user"],
+                         agency_id=world.xihu.id, entity_id=record.entity_id, actor=None)
+    shop = auth.create_user(db, username="shop", display_name="店主", password=PASSWORD, roles=["entity_user"],
+                            entity_id=record.entity_id, actor=None)
+    other = auth.create_user(db, username="othershop", display_name="别家", password=PASSWORD, roles=["entity_user"],
+                             entity_id=world.entities[-1].id, actor=None)
+    assert service.list_plans(db, actor=shop)[1] == 0  # sees no plans, no other entity
+    finding = visits.entity_findings(db, actor=shop)[0]
+    assert visits.entity_findings(db, actor=other) == []
+    with pytest.raises(NotFound):
+        visits.decide_finding(db, finding_id=finding.id, action="submit_plan", actor=other,
+                              payload={"responsible": "x", "measures": "y", "timetable": "z"})
+    visits.decide_finding(db, finding_id=finding.id, action="submit_plan", actor=shop,
+                          payload={"responsible": "店主", "measures": "补办许可证", "timetable": "两周内"})
+    with pytest.raises(Forbidden):  # the entity does not approve its own plan
+        visits.decide_finding(db, finding_id=finding.id, action="approve_plan", actor=shop)
+    visits.decide_finding(db, finding_id=finding.id, action="approve_plan", actor=a)
+    visits.attach(db, inspection_id=record.id, stream=io.BytesIO(PNG + b"licence"), filename="许可证.png",
+                  content_type="image/png", kind="photo", finding_id=finding.id, actor=shop)
+    with pytest.raises(NotFound):
+        visits.attach(db, inspection_id=record.id, stream=io.BytesIO(PNG), filename="x.png", content_type="image/png",
+                      kind="photo", finding_id=finding.id, actor=other)
+    visits.decide_finding(db, finding_id=finding.id, action="submit_evidence", actor=shop)
+    visits.decide_finding(db, finding_id=finding.id, action="accept", actor=a)
+    assert finding.state == "accepted"

@@ -26,6 +26,8 @@ def create(
     scope: Annotated[str, typer.Option(help="Data scope: agency, region or all.")] = "agency",
     region: Annotated[str | None, typer.Option(help="Region code (defaults to the agency's).")] = None,
     password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+    entity: Annotated[str | None, typer.Option(help="USCC of the entity an entity_user speaks for (企业端).")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an account (run as the system itself; audited as 'system')."""
@@ -41,9 +43,16 @@ def create(
                 if found is None:
                     raise typer.BadParameter(f"no agency with code {agency!r}", param_hint="--agency")
                 agency_id = found
+            entity_id = None
+            if entity:
+                from jianguan.entities.models import Entity
+
+                entity_id = db.scalar(select(Entity.id).where(Entity.uscc == entity.strip().upper()))
+                if entity_id is None:
+                    raise typer.BadParameter(f"no entity with USCC {entity!r}", param_hint="--entity")
             user = service.create_user(db, username=username, display_name=name, password=password,
                                        roles=[r.value for r in role], agency_id=agency_id, region_code=region,
-                                       data_scope=scope, actor=None)
+                                       data_scope=scope, actor=None, entity_id=entity_id)
             result: dict[str, Any] = {"id": user.id, "username": user.username, "roles": user.roles,
                                       "data_scope": user.data_scope}
     except DomainError as error:

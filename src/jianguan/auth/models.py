@@ -40,6 +40,8 @@ class User(Record, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # 企业端: the supervised entity an entity user speaks for (their findings, their rectification).
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     data_scope: Mapped[str] = mapped_column(String(16), default=DataScope.agency.value)
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -62,8 +62,10 @@ def create_user(
     phone: str | None = None,
     actor: User | None,
     password_hash: str | None = None,
+    entity_id: int | None = None,
 ) -> User:
-    """Create an account. ``actor`` None means the system itself (init, demo)."""
+    """Create an account. ``actor`` None means the system itself (init, demo). An entity user (企业端)
+    speaks for one supervised entity and belongs to no agency: the data scopes show it nothing else."""
     if actor is not None:
         require_role(actor, Role.agency_admin)
         if not actor.is_system_admin and agency_id != actor.agency_id:
@@ -86,7 +88,15 @@ def create_user(
     if region_code is not None and not REGION_RE.match(region_code):
         raise Invalid("region_code", N_("Region code must be six digits (GB/T 2260)."))
     region_code = region_code or (agency.region_code if agency else None)
-    if data_scope == DataScope.agency.value and agency is None:
+    if Role.entity_user.value in roles:
+        if set(roles) != {Role.entity_user.value} or agency_id is not None:
+            raise Invalid("roles", N_("An entity user has that role only and belongs to no agency."))
+        if entity_id is None or not _entity_exists(db, entity_id):
+            raise Invalid("entity_id", N_("An entity user speaks for a registered entity: give its USCC."))
+        data_scope, region_code = DataScope.agency.value, None
+    elif entity_id is not None:
+        raise Invalid("entity_id", N_("Only an entity user is linked to an entity."))
+    elif data_scope == DataScope.agency.value and agency is None:
         raise Invalid("agency_id", N_("An agency is required for the 'own agency' data scope."))
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Invalid("username", N_("This username is already taken."))
@@ -101,6 +111,7 @@ def create_user(
         password_hash=password_hash,
         roles=roles,
         agency_id=agency_id,
+        entity_id=entity_id,
         region_code=region_code,
         data_scope=data_scope,
         id_number=id_number,
@@ -115,6 +126,12 @@ def create_user(
                  payload={"username": username, "roles": roles, "agency_id": agency_id},
                  detail={"username": username, "roles": roles})
     return user
+
+
+def _entity_exists(db: Session, entity_id: int) -> bool:
+    from jianguan.entities.models import Entity
+
+    return db.get(Entity, entity_id) is not None
 
 
 def _recent_failures(db: Session, username: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jianguan.catalog.models import CheckPoint
@@ -86,9 +86,46 @@ def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
 
 
 @router.get("/inspections/visits/{inspection_id:int}", response_class=HTMLResponse)
-def visit_page(request: Request, inspection_id: int, db: SessionDep, user: PageUser) -> HTMLResponse:
+def visit_page(request: Request, inspection_id: int, db: SessionDep, user: PageUser) -> Response:
     record = visits.get_inspection(db, inspection_id=inspection_id, actor=user)
+    if visits.speaks_for(user, record.entity_id):
+        return RedirectResponse("/inspections/rectification", status_code=303)
     return render(request, "inspections/visit.html", _context(db, record, user))
+
+
+@router.get("/inspections/rectification", response_class=HTMLResponse)
+def rectification(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    """企业端: the entity's findings, each with its plan and evidence forms."""
+    findings = visits.entity_findings(db, actor=user)
+    entity = db.get(Entity, user.entity_id) if user.entity_id else None
+    evidence = {f.id: db.query(InspectionEvidence).filter(InspectionEvidence.finding_id == f.id).all()
+                for f in findings}
+    return render(request, "inspections/rectification.html", {
+        "entity": entity, "findings": findings, "evidence": evidence, "finding_states": FINDING_STATES,
+        "finding_action_labels": FINDING_ACTIONS,
+        "actions": {f.id: workflow.allowed_actions(f, user) for f in findings}})
+
+
+@router.post("/inspections/rectification/{finding_id:int}/evidence", dependencies=[CsrfProtected])
+def rectification_evidence(request: Request, finding_id: int, db: SessionDep, user: PageUser,
+                           file: UploadFile, note: Annotated[str, Form()] = "") -> Response:
+    finding = visits.get_finding(db, finding_id=finding_id, actor=user)
+    kind = "photo" if (file.content_type or "").startswith("image/") else "document"
+    try:
+        visits.attach(db, inspection_id=finding.inspection_id, stream=file.file, filename=file.filename or "",
+                      content_type=file.content_type, kind=kind, finding_id=finding.id, note=note, actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Evidence kept; submit it when everything is attached."))
+    return _finding_back(user, finding)
+
+
+def _finding_back(user: Any, finding: Any) -> RedirectResponse:
+    if visits.speaks_for(user, finding.entity_id):
+        return RedirectResponse(f"/inspections/rectification#finding-{finding.id}", status_code=303)
+    return _back(finding.inspection_id, f"#finding-{finding.id}")
 
 
 def _back(inspection_id: int, anchor: str = "") -> RedirectResponse:
@@ -179,7 +216,7 @@ def decide_finding(request: Request, finding_id: int, db: SessionDep, user: Page
         flash(request, error.message, "error", **error.params)
     else:
         flash(request, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action))
-    return _back(finding.inspection_id, f"#finding-{finding_id}")
+    return _finding_back(user, finding)
 
 
 # --------------------------------------------------------------------------- coverage (差异化频次)

@@ -79,10 +79,15 @@ def on_team(record: Inspection, actor: User | None) -> bool:
     return officer_id is not None and any(o.officer_id == officer_id for o in record.officers)
 
 
+def speaks_for(actor: User | None, entity_id: int) -> bool:
+    """An entity user (企业端) of this entity."""
+    return actor is not None and actor.entity_id == entity_id and actor.has_role(Role.entity_user)
+
+
 def may_rectify(finding: Finding, actor: User | None) -> bool:
-    """The entity rectifies (企业端 accounts come with the entity portal); until then an officer of the
-    team records what the entity handed in on paper."""
-    return on_team(finding.inspection, actor)
+    """The entity rectifies through its own account (企业端); an officer of the team may record what the
+    entity handed in on paper."""
+    return speaks_for(actor, finding.entity_id) or on_team(finding.inspection, actor)
 
 
 def recipients(db: Session, record: Inspection, escalation: workflow.Escalation) -> set[int]:
@@ -212,7 +217,8 @@ def plan_progress(db: Session, plan_id: int) -> dict[str, int]:
 
 def get_inspection(db: Session, *, inspection_id: int, actor: User | None) -> Inspection:
     record = db.get(Inspection, inspection_id)
-    if record is None or (actor is not None and not (can_see(record, actor) or on_team(record, actor))):
+    if record is None or (actor is not None and not (can_see(record, actor) or on_team(record, actor)
+                                                     or speaks_for(actor, record.entity_id))):
         raise NotFound(N_("No such inspection."))
     return record
 
@@ -244,6 +250,15 @@ def list_inspections(db: Session, *, actor: User, plan_id: int | None = None, st
         stmt = stmt.where(Inspection.state == state)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return list(db.scalars(stmt.order_by(Inspection.id).offset(offset).limit(limit))), int(total)
+
+
+def entity_findings(db: Session, *, actor: User) -> list[Finding]:
+    """企业端: the findings of the entity the user speaks for, open ones first."""
+    if actor.entity_id is None or not actor.has_role(Role.entity_user):
+        raise Forbidden(N_("This page is for the accounts of supervised entities (企业端)."))
+    rows = db.scalars(select(Finding).where(Finding.entity_id == actor.entity_id)
+                      .order_by(Finding.state.in_((wf.ACCEPTED, wf.TRANSFERRED)), Finding.rectify_by, Finding.id))
+    return list(rows)
 
 
 # --------------------------------------------------------------------------- steps between transitions
@@ -400,6 +415,12 @@ def attach(db: Session, *, inspection_id: int, stream: Any, filename: str, conte
     if finding_id is None:
         _team_only(record, actor)
         _in_state(record, wf.ON_SITE, wf.FEEDBACK, wf.REVIEWING)
+    else:  # rectification evidence: the entity's own account, or the team recording it
+        finding = get_finding(db, finding_id=finding_id, actor=actor)
+        if finding.inspection_id != record.id or not may_rectify(finding, actor):
+            raise Forbidden(N_("Only the entity or the inspection's officers may add rectification evidence."))
+        if finding.state not in (wf.OPEN, wf.PLAN_SUBMITTED, wf.RECTIFYING):
+            raise Conflict(N_("This finding takes no more evidence."))
     if kind not in EVIDENCE_KINDS:
         raise Invalid("kind", N_("Evidence is a photo, video, document, interview or report."))
     if point_code:
