@@ -163,3 +163,12 @@ def test_the_entity_portal(started: tuple[TestClient, int, str]) -> None:
     assert "许可证.png" in kept.text
     assert client.get("/inspections").status_code == 200  # the officers' pages show it nothing
     assert "330106-SJ-JH2026" not in client.get("/inspections").text
+
+
+def test_the_board_page(started: tuple[TestClient, int, str]) -> None:
+    from tests.officers.test_pages import sign_in
+
+    client, _, _ = started
+    sign_in(client, "leader")
+    page = client.get("/inspections/board")
+    assert page.status_code == 200 and "督办看板" in page.text and "待执法人员处理" in page.text

@@ -176,6 +176,9 @@ def test_a_visit_with_problems_goes_through_rectification_to_closing(db: Session
         if second.rejections < 2:
             visits.decide_finding(db, finding_id=second.id, action="submit_evidence", actor=a)
     assert second.rejections == 2 and second.escalation_level == 2  # 督办 after two rejections
+    on_board = visits.board(db, actor=world.leader)
+    assert [f.id for f in on_board["findings"]] == [second.id]
+    assert visits.board(db, actor=world.outsider)["findings"] == []  # another district's board
     with pytest.raises(Invalid) as open_finding:
         visits.decide(db, inspection_id=record.id, action="close", actor=a)
     assert open_finding.value.field == "findings"

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from jianguan.catalog.models import CheckPoint
 from jianguan.core import workflow
@@ -217,6 +218,16 @@ def decide_finding(request: Request, finding_id: int, db: SessionDep, user: Page
     else:
         flash(request, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action))
     return _finding_back(user, finding)
+
+
+@router.get("/inspections/board", response_class=HTMLResponse)
+def board(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    """督办 board: what is escalated, and the rectification queue (plans and evidence to check)."""
+    found = visits.board(db, actor=user)
+    ids = {f.entity_id for f in (*found["findings"], *found["waiting"])} | {i.entity_id for i in found["inspections"]}
+    names = dict(db.execute(select(Entity.id, Entity.name).where(Entity.id.in_(ids))).all()) if ids else {}
+    return render(request, "inspections/board.html", {**found, "names": names, "finding_states": FINDING_STATES,
+                                                       "states": STATES})
 
 
 # --------------------------------------------------------------------------- coverage (差异化频次)

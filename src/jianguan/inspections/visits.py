@@ -649,3 +649,20 @@ def rejected(ctx: workflow.Context) -> None:
                         body=N_("Rectification rejected twice: {text}"),
                         params={"code": finding.inspection.code, "text": finding.text[:60]},
                         link=f"/inspections/visits/{finding.inspection_id}", actor=ctx.actor)
+
+
+def board(db: Session, *, actor: User, limit: int = 200) -> dict[str, list[Any]]:
+    """督办 board and rectification queue in the actor's scope: escalated findings and inspections (督办 and
+    挂牌督办), and findings waiting for an officer (a plan or evidence to check)."""
+    escalated_findings = list(db.scalars(
+        select(Finding).where(visible(Finding, actor), Finding.escalation_level >= 2,
+                              Finding.state.not_in((wf.ACCEPTED, wf.TRANSFERRED)))
+        .order_by(Finding.escalation_level.desc(), Finding.due_date, Finding.id).limit(limit)))
+    escalated_visits = list(db.scalars(
+        select(Inspection).where(visible(Inspection, actor), Inspection.escalation_level >= 2,
+                                 Inspection.state.not_in((wf.DONE, wf.CANCELLED)))
+        .order_by(Inspection.escalation_level.desc(), Inspection.due_date, Inspection.id).limit(limit)))
+    waiting = list(db.scalars(
+        select(Finding).where(visible(Finding, actor), Finding.state.in_((wf.PLAN_SUBMITTED, wf.EVIDENCE_SUBMITTED)))
+        .order_by(Finding.state_since, Finding.id).limit(limit)))
+    return {"findings": escalated_findings, "inspections": escalated_visits, "waiting": waiting}
