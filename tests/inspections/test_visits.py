@@ -292,3 +292,18 @@ def test_the_entity_rectifies_through_its_own_account(db: Session, world: World)
     visits.decide_finding(db, finding_id=finding.id, action="submit_evidence", actor=shop)
     visits.decide_finding(db, finding_id=finding.id, action="accept", actor=a)
     assert finding.state == "accepted"
+
+
+def test_the_other_departments_of_a_joint_plan_are_copied(db: Session, world: World) -> None:
+    from jianguan.notify.models import Notification
+
+    binjiang_leader = auth.create_user(db, username="bj_leader", display_name="滨江负责人", password=PASSWORD,
+                                       roles=["leader"], agency_id=world.binjiang.id, actor=None)
+    record = begun(db, world, kind="joint", agency_ids=[world.binjiang.id])[0]
+    a = member(db, world, record, 0)
+    visits.schedule(db, inspection_id=record.id, on=dt.date(2026, 12, 21), actor=a)
+    visits.decide(db, inspection_id=record.id, action="send_notice", actor=a)
+    visits.prepare(db, inspection_id=record.id, actor=a)
+    visits.decide(db, inspection_id=record.id, action="approve_preparation", actor=world.leader)
+    copied = db.scalars(select(Notification).where(Notification.kind == "inspection.copied")).all()
+    assert [n.user_id for n in copied] == [binjiang_leader.id] and copied[0].params["date"] == "2026-12-21"

@@ -531,6 +531,28 @@ def prepared(ctx: workflow.Context) -> None:
         raise Invalid("officers", N_("An inspection needs at least two officers."))
 
 
+def copy_departments(ctx: workflow.Context) -> None:
+    """抄送: the other departments of a joint plan are told the inspection is prepared (and when)."""
+    from jianguan.notify import service as notify
+    from jianguan.officers.models import Agency
+
+    record: Inspection = ctx.record
+    plan = ctx.db.get(InspectionPlan, record.plan_id) if record.plan_id else None
+    others = [a for a in (plan.agency_ids if plan is not None else []) if a != record.agency_id]
+    if not others:
+        return
+    users = ctx.db.scalars(select(User).where(User.is_active, User.agency_id.in_(others))).all()
+    told = [u.id for u in users if u.has_role(Role.leader, Role.agency_admin)]
+    entity, agency = ctx.db.get(Entity, record.entity_id), ctx.db.get(Agency, record.agency_id)
+    if told:
+        notify.send(ctx.db, user_ids=told, kind="inspection.copied", title=N_("Copied: inspection {code}"),
+                    body=N_("{agency} will inspect {entity} on {date}."),
+                    params={"code": record.code, "agency": agency.name if agency else "",
+                            "entity": entity.name if entity else "", "date": str(record.scheduled_on or "—")},
+                    link=f"/inspections/visits/{record.id}", actor=ctx.actor)
+    ctx.payload["copied_agencies"] = others
+
+
 def credentials_shown(ctx: workflow.Context) -> None:
     today = local_date(utcnow())  # shown today, on site
     shown = [o for o in ctx.record.officers if o.officer_id is not None and o.shown_at is not None

@@ -176,7 +176,7 @@ INSPECTION = register(
               effect=_visit_effect("notice_sent")),
             T("skip_notice", NOTICE, PREPARING, roles=FIELD, permit=on_team, guard=_visit_guard("notice_skippable")),
             T("approve_preparation", PREPARING, READY, roles=APPROVERS, permit=_same_agency,
-              guard=_visit_guard("prepared")),
+              guard=_visit_guard("prepared"), effect=_visit_effect("copy_departments")),
             T("start_visit", READY, ON_SITE, roles=FIELD, permit=on_team, guard=_visit_guard("credentials_shown"),
               effect=_visit_effect("visit_started")),
             T("finish_visit", ON_SITE, FEEDBACK, roles=FIELD, permit=on_team, guard=_visit_guard("visit_complete"),
