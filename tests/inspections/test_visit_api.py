@@ -69,6 +69,9 @@ def test_the_loop_over_http(started: tuple[TestClient, int, str]) -> None:
                                                                "latitude": "30.27", "longitude": "120.15"},
                         files={"file": ("现场.png", PNG, "image/png")})
     assert photo.status_code == 201 and len(photo.json()["sha256"]) == 64
+    interview = client.post(f"{base}/evidence", headers=me, data={"kind": "interview"},
+                            files={"file": ("询问笔录.pdf", b"%PDF-1.4 record", "application/pdf")})
+    assert interview.status_code == 201 and interview.json()["kind"] == "interview"
     signed = client.post(f"{base}/signature", headers=me, data={"signer": "店长 李四"},
                          files={"file": ("signature.png", PNG, "image/png")}).json()
     stale = client.post(f"{base}/actions/finish_visit", json={"expected_version": signed["version"] - 1},
@@ -92,7 +95,7 @@ def test_the_phone_pages(started: tuple[TestClient, int, str]) -> None:
     assert tasks.status_code == 200 and f"/inspections/visits/{inspection_id}" in tasks.text
     page = client.get(f"/inspections/visits/{inspection_id}")
     assert page.status_code == 200 and "现场检查中" in page.text and f'data-point="{point}"' in page.text
-    assert "js/visit.js" in page.text and "完成现场检查" in page.text
+    assert "js/visit.js" in page.text and "完成现场检查" in page.text and "上传询问笔录" in page.text
     refused = client.post(f"/inspections/visits/{inspection_id}/refusal", data={"csrf_token": csrf_of(client),
                                                                                 "reason": "拒绝签字"})
     assert "已记录拒签情况" in refused.text and "拒绝签字" in refused.text

@@ -95,6 +95,11 @@
     flush();
   }
 
+  // Interview records (and any other evidence of the visit as a whole).
+  document.querySelectorAll("input[data-evidence]").forEach(function (input) {
+    input.addEventListener("change", function () { photo(input, input.dataset.evidence); });
+  });
+
   form.addEventListener("change", function (event) {
     var t = event.target;
     if (t.dataset && t.dataset.photo !== undefined) return photo(t);
@@ -117,18 +122,19 @@
     setTimeout(function () { finish(null); }, 3500);
   }
 
-  function photo(input) {
-    var point = input.dataset.photo, file = input.files && input.files[0];
+  function photo(input, kind) {
+    var point = input.dataset.photo || "", file = input.files && input.files[0];
+    kind = kind || "photo";
     if (!file) return;
     var takenAt = new Date().toISOString();
     where(function (pos) {
       var data = new FormData();
       data.append("file", file, file.name || "photo.jpg");
-      data.append("kind", "photo");
-      data.append("point_code", point);
+      data.append("kind", kind);
+      if (point) data.append("point_code", point);
       data.append("taken_at", takenAt);
       if (pos) { data.append("latitude", pos.coords.latitude); data.append("longitude", pos.coords.longitude); }
-      var thumbs = form.querySelector('[data-thumbs="' + point + '"]');
+      var thumbs = document.querySelector('[data-thumbs="' + (point || kind) + '"]');
       var chip = document.createElement("span");
       chip.className = "thumb"; chip.textContent = (file.name || "photo") + " …";
       thumbs.appendChild(chip);
