@@ -152,6 +152,10 @@ def test_a_visit_with_problems_goes_through_rectification_to_closing(db: Session
     assert record.state == "feedback" and record.result == "problems" and len(record.findings) == 2
     cold = next(f for f in record.findings if f.point_code == codes[1])
     assert cold.basis == "《中华人民共和国食品安全法》第五十四条" and cold.state == "open"
+    visits.set_rectify_by(db, finding_id=cold.id, on=dt.date(2027, 1, 20), actor=a)  # before the letter goes out
+    assert (cold.rectify_by, cold.due_date) == (dt.date(2027, 1, 20), dt.date(2027, 1, 20))
+    with pytest.raises(Invalid):
+        visits.set_rectify_by(db, finding_id=cold.id, on=TODAY, actor=a)
     with pytest.raises(Invalid) as findings:
         visits.decide(db, inspection_id=record.id, action="conclude", actor=a)
     assert findings.value.field == "findings"

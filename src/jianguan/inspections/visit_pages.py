@@ -202,6 +202,24 @@ def refusal(request: Request, inspection_id: int, db: SessionDep, user: PageUser
     return _back(inspection_id, "#sign")
 
 
+@router.post("/inspections/findings/{finding_id:int}/deadline", dependencies=[CsrfProtected])
+def finding_deadline(request: Request, finding_id: int, db: SessionDep, user: PageUser,
+                     on: Annotated[str, Form()] = "") -> Response:
+    finding = visits.get_finding(db, finding_id=finding_id, actor=user)
+    try:
+        try:
+            day = dt.date.fromisoformat(on)
+        except ValueError:
+            raise Invalid("rectify_by", N_("Dates are written YYYY-MM-DD.")) from None
+        visits.set_rectify_by(db, finding_id=finding_id, on=day, actor=user)
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        flash(request, N_("Rectification deadline set to {date}."), date=on)
+    return _finding_back(user, finding)
+
+
 @router.post("/inspections/findings/{finding_id:int}/decide", dependencies=[CsrfProtected])
 def decide_finding(request: Request, finding_id: int, db: SessionDep, user: PageUser,
                    action: Annotated[str, Form()], version: Annotated[int, Form()],
