@@ -138,9 +138,9 @@ FEEDBACK_WORKING_DAYS = 5  # 反馈意见书 within 5 working days of the visit
 
 def _visit_guard(name: str) -> Guard:
     def guard(ctx: Context) -> None:
-        from jianguan.inspections import visits
+        from jianguan.inspections import visit_guards
 
-        getattr(visits, name)(ctx)
+        getattr(visit_guards, name)(ctx)
 
     return guard
 
