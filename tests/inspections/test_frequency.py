@@ -73,6 +73,7 @@ def test_the_coverage_page_and_a_plan_of_the_overdue(fresh_db_url: str) -> None:
         page = client.get("/inspections/coverage?region=330106&domain=food")
         assert page.status_code == 200 and "西湖区" in page.text and "逾期" in page.text
         assert "高风险（红）" in page.text
+        assert client.get("/inspections/coverage?region=330000&domain=food").status_code == 403  # the province
         made = client.post("/inspections/coverage/propose", data={"csrf_token": csrf_of(client), "region": "330106",
                                                                    "domain": "food", "item_code": ITEM})
         assert "逾期未检主体制定计划" in made.text and red.uscc in made.text

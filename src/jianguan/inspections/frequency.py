@@ -104,6 +104,25 @@ def coverage(db: Session, *, region_code: str, domain: str | None = None,
             for r, n, x, d, u, o, v in grouped.iter_rows()]
 
 
+def check_region(actor: User | None, region_code: str) -> str:
+    """The region asked for, if it lies within the actor's data scope (else refused: no peeking)."""
+    import re
+
+    from jianguan.auth.models import DataScope
+    from jianguan.auth.scope import actor_region
+    from jianguan.core.errors import Forbidden, Invalid
+    from jianguan.core.i18n import N_
+
+    if not re.fullmatch(r"\d{6}", region_code or ""):
+        raise Invalid("region", N_("Region code must be six digits (GB/T 2260)."))
+    if actor is None or actor.data_scope == DataScope.all.value:
+        return region_code
+    own = actor_region(actor)
+    if own is None or not region_code.startswith(region_prefix(own)):
+        raise Forbidden(N_("This region is outside your data scope."))
+    return region_code
+
+
 def region_of(actor: User) -> str:
     from jianguan.auth.scope import actor_region
 

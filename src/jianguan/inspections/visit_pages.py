@@ -257,7 +257,7 @@ def coverage(request: Request, db: SessionDep, user: PageUser, region: Annotated
     from jianguan.catalog import service as catalog
     from jianguan.inspections import frequency
 
-    region = region or frequency.region_of(user)
+    region = frequency.check_region(user, region or frequency.region_of(user))
     domain = domain or (user.agency.domains[0] if user.agency is not None and user.agency.domains else "market")
     rows = frequency.coverage(db, region_code=region, domain=domain) if region else []
     frame = frequency.schedule(db, region_code=region, domain=domain) if region else None
@@ -277,7 +277,7 @@ def propose(request: Request, db: SessionDep, user: PageUser, region: Annotated[
     from jianguan.inspections import frequency, service
     from jianguan.inspections.schemas import PlanIn
 
-    frame = frequency.schedule(db, region_code=region, domain=domain)
+    frame = frequency.schedule(db, region_code=frequency.check_region(user, region), domain=domain)
     usccs = [u for u in frame.filter(frame["status"] == "overdue")["uscc"].to_list() if u][:500]
     today = today_shanghai()
     try:
