@@ -131,6 +131,11 @@ def dispose_engines() -> None:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
+    """Sessions over the whole mapping: every package's models are imported first, since a table may
+    point at another package's (users.entity_id → entities) and a command may import only its own."""
+    from jianguan import registry
+
+    registry.import_all_models()
     return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
 
 
