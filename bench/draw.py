@@ -20,13 +20,12 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_full import JG, PASSWORD, ROOT, generate, sh
+from import_full import JG, PASSWORD, ROOT, generate, sh, throwaway_pg
 
 DAY = dt.date(2026, 12, 15)
 ITEM = "33000009901000"
@@ -179,17 +178,13 @@ def main() -> None:
         bench("PostgreSQL", {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": args.pg_url}, file,
               args.officers)
     elif args.pg:
-        cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
-        url = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(cluster), str(args.port)],
-                             env={**os.environ, "PG_DURABLE": "1"}, capture_output=True, text=True,
-                             check=True).stdout.strip()
         home = Path(tempfile.mkdtemp(prefix="jg-bench-pghome-"))
-        env = {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url}
-        try:
-            bench("PostgreSQL", env, file, args.officers)
-        finally:
-            subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(cluster)], check=False)
-            shutil.rmtree(home, ignore_errors=True)
+        with throwaway_pg(args.port) as url:
+            try:
+                bench("PostgreSQL", {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url}, file,
+                      args.officers)
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +43,19 @@ def sh(cmd: list[str], env: dict[str, str], timed: bool = False) -> tuple[float,
         sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     return wall, (int(rss.group(1)) / 1024 if rss else 0.0), done.stdout
+
+
+@contextmanager
+def throwaway_pg(port: int) -> Iterator[str]:
+    """A PostgreSQL cluster with durable settings on loopback for one run: → its URL; removed after."""
+    cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
+    url = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(cluster), str(port)],
+                         env={**os.environ, "PG_DURABLE": "1"}, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(cluster)], check=False)
 
 
 def generate(rows: int, cache: Path) -> Path:
@@ -150,21 +165,17 @@ def main() -> None:
         print(json.dumps({"SQLite database MiB": database_mib(env)}))
         shutil.rmtree(home, ignore_errors=True)
     if args.pg:
-        cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
-        url = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(cluster), str(args.port)],
-                             env={**os.environ, "PG_DURABLE": "1"}, capture_output=True, text=True,
-                             check=True).stdout.strip()
         home = Path(tempfile.mkdtemp(prefix="jg-bench-pghome-"))
-        env = {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url}
-        try:
-            prepare(env)
-            run_import("PostgreSQL", file, env, not args.no_reimport)
-            print(json.dumps({"PostgreSQL database MiB": database_mib(env)}))
-            if args.search:
-                search_p95(env)
-        finally:
-            subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(cluster)], check=False)
-            shutil.rmtree(home, ignore_errors=True)
+        with throwaway_pg(args.port) as url:
+            env = {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url}
+            try:
+                prepare(env)
+                run_import("PostgreSQL", file, env, not args.no_reimport)
+                print(json.dumps({"PostgreSQL database MiB": database_mib(env)}))
+                if args.search:
+                    search_p95(env)
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_full import JG, ROOT, sh
+from import_full import JG, sh, throwaway_pg
 
 PASSWORD = "Jiance-2026-jg"
 
@@ -121,17 +120,13 @@ def main() -> None:
         finally:
             shutil.rmtree(home, ignore_errors=True)
     if args.pg:
-        cluster = Path(tempfile.mkdtemp(prefix="jg-bench-pg-"))
-        url = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(cluster), str(args.port)],
-                             env={**os.environ, "PG_DURABLE": "1"}, capture_output=True, text=True,
-                             check=True).stdout.strip()
         home = Path(tempfile.mkdtemp(prefix="jg-bench-pghome-"))
-        try:
-            bench("PostgreSQL", {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url}, args.rows,
-                  args.late)
-        finally:
-            subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(cluster)], check=False)
-            shutil.rmtree(home, ignore_errors=True)
+        with throwaway_pg(args.port) as url:
+            try:
+                bench("PostgreSQL", {**os.environ, "JIANGUAN_HOME": str(home), "JIANGUAN_DATABASE_URL": url},
+                      args.rows, args.late)
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

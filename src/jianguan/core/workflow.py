@@ -21,7 +21,7 @@ from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jianguan.core.errors import Conflict, Forbidden, IllegalTransition
+from jianguan.core.errors import Conflict, Forbidden, IllegalTransition, check_version
 from jianguan.core.i18n import N_
 from jianguan.db import utcnow
 
@@ -426,12 +426,15 @@ def act(
     comment: str = "",
     payload: dict[str, Any] | None = None,
     system: bool = False,
+    expected_version: int | None = None,
 ) -> WorkflowEvent:
     """Take ``action`` on ``record``: check, move, set the new deadline, log — no commit.
 
     ``actor=None`` is a member of the public already identified by the service, or a job when
     ``system`` is true; only transitions whose roles include PUBLIC or SYSTEM accept it.
+    ``expected_version``: the version the person's form showed; a record changed since is a 409.
     """
+    check_version(record, expected_version)
     wf = workflow_of(record)
     t = wf.transition(action, record.state)
     if t is None:

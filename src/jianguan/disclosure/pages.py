@@ -10,13 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jianguan.config import get_settings
 from jianguan.core import workflow
-from jianguan.core.errors import DomainError
 from jianguan.core.i18n import N_
 from jianguan.deps import SessionDep
 from jianguan.disclosure import service
 from jianguan.disclosure import workflow as wf
 from jianguan.web.deps import CsrfProtected, PageUser
-from jianguan.web.render import flash, render
+from jianguan.web.render import page_step, render
 
 router = APIRouter(include_in_schema=False)
 STATES = {wf.PENDING: N_("To publish"), wf.PUBLISHED: N_("Published"), wf.WITHHELD: N_("Withheld")}
@@ -36,12 +35,7 @@ def publications(request: Request, db: SessionDep, user: PageUser,
 @router.post("/disclosure/{publication_id:int}/decide", dependencies=[CsrfProtected])
 def decide(request: Request, publication_id: int, db: SessionDep, user: PageUser, action: Annotated[str, Form()],
            version: Annotated[int, Form()], comment: Annotated[str, Form()] = "") -> Response:
-    try:
+    with page_step(request, db, N_("Done: {action}."), action=ACTIONS.get(action, action)):
         service.decide(db, publication_id=publication_id, action=action, comment=comment, expected_version=version,
                        actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Done: {action}."), action=ACTIONS.get(action, action))
     return RedirectResponse("/disclosure", status_code=303)

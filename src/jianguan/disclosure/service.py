@@ -16,7 +16,7 @@ from jianguan.auth.models import User
 from jianguan.auth.scope import visible
 from jianguan.config import get_settings
 from jianguan.core import workflow
-from jianguan.core.errors import NotFound, check_version
+from jianguan.core.errors import NotFound
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import local_date
 from jianguan.db import utcnow
@@ -80,6 +80,5 @@ def get_publication(db: Session, *, publication_id: int, actor: User | None) -> 
 def decide(db: Session, *, publication_id: int, action: str, comment: str = "", expected_version: int | None = None,
            actor: User | None) -> Publication:
     record = get_publication(db, publication_id=publication_id, actor=actor)
-    check_version(record, expected_version)
-    workflow.act(db, record, action=action, actor=actor, comment=comment)
+    workflow.act(db, record, action=action, actor=actor, comment=comment, expected_version=expected_version)
     return record

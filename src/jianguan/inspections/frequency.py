@@ -13,6 +13,7 @@ site (or a remote check); risk levels are regraded once a year by the risk centr
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,8 +22,10 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jianguan.auth.models import User
-from jianguan.auth.scope import region_prefix
+from jianguan.auth.models import DataScope, User
+from jianguan.auth.scope import actor_region, region_prefix
+from jianguan.core.errors import Forbidden, Invalid
+from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.entities.models import Entity
 from jianguan.inspections import rules
@@ -106,13 +109,6 @@ def coverage(db: Session, *, region_code: str, domain: str | None = None,
 
 def check_region(actor: User | None, region_code: str) -> str:
     """The region asked for, if it lies within the actor's data scope (else refused: no peeking)."""
-    import re
-
-    from jianguan.auth.models import DataScope
-    from jianguan.auth.scope import actor_region
-    from jianguan.core.errors import Forbidden, Invalid
-    from jianguan.core.i18n import N_
-
     if not re.fullmatch(r"\d{6}", region_code or ""):
         raise Invalid("region", N_("Region code must be six digits (GB/T 2260)."))
     if actor is None or actor.data_scope == DataScope.all.value:
@@ -124,6 +120,4 @@ def check_region(actor: User | None, region_code: str) -> str:
 
 
 def region_of(actor: User) -> str:
-    from jianguan.auth.scope import actor_region
-
     return actor_region(actor) or ""

@@ -4,7 +4,6 @@ exclusions, the drawn entities with their officers, verification and voiding."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jianguan.catalog import service as catalog
 from jianguan.core import workflow
-from jianguan.core.errors import DomainError, Invalid
+from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
@@ -28,7 +27,7 @@ from jianguan.inspections.schemas import PlanIn
 from jianguan.officers.models import Agency
 from jianguan.reference import service as ref
 from jianguan.web.deps import CsrfProtected, PageUser
-from jianguan.web.render import field_errors, flash, locale_of, render
+from jianguan.web.render import field_errors, flash, form_date, locale_of, page_step, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -251,30 +250,18 @@ def _back(plan_id: int) -> RedirectResponse:
 @router.post("/inspections/plans/{plan_id:int}/decide", dependencies=[CsrfProtected])
 def decide(request: Request, plan_id: int, db: SessionDep, user: PageUser, action: Annotated[str, Form()],
            version: Annotated[int, Form()], comment: Annotated[str, Form()] = "") -> Response:
-    try:
+    with page_step(request, db, N_("Done: {action}."), action=ACTIONS.get(action, action)):
         service.decide(db, plan_id=plan_id, action=action, comment=comment, expected_version=version, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Done: {action}."), action=ACTIONS.get(action, action))
     return _back(plan_id)
 
 
 @router.post("/inspections/plans/{plan_id:int}/draw", dependencies=[CsrfProtected])
 def draw(request: Request, plan_id: int, db: SessionDep, user: PageUser, seed: Annotated[str, Form()] = "",
          inspection_date: Annotated[str, Form()] = "") -> Response:
-    try:
-        try:
-            day = dt.date.fromisoformat(inspection_date) if inspection_date.strip() else None
-        except ValueError:
-            raise Invalid("inspection_date", N_("Dates are written YYYY-MM-DD.")) from None
-        made = draws.run_draw(db, plan_id=plan_id, seed=seed, on=day, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Drawn: {count} entities. Seed: {seed}"), count=made.selected_count, seed=made.seed)
+    with page_step(request, db) as step:
+        made = draws.run_draw(db, plan_id=plan_id, seed=seed, on=form_date("inspection_date", inspection_date),
+                              actor=user)
+        step.done(N_("Drawn: {count} entities. Seed: {seed}"), count=made.selected_count, seed=made.seed)
     return _back(plan_id)
 
 
@@ -296,13 +283,8 @@ def verify(request: Request, draw_id: int, db: SessionDep, user: PageUser) -> Re
 def void(request: Request, draw_id: int, db: SessionDep, user: PageUser,
          reason: Annotated[str, Form()] = "") -> Response:
     target = draws.get_draw(db, draw_id=draw_id, actor=user)
-    try:
+    with page_step(request, db, N_("Draw {number} voided; the plan can be drawn again."), number=target.number):
         draws.void_draw(db, draw_id=draw_id, reason=reason, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Draw {number} voided; the plan can be drawn again."), number=target.number)
     return _back(target.plan_id)
 
 

@@ -274,8 +274,7 @@ def file_plan(db: Session, plan: InspectionPlan, *, actor: User | None) -> None:
 def decide(db: Session, *, plan_id: int, action: str, comment: str = "", expected_version: int | None = None,
            actor: User | None) -> InspectionPlan:
     plan = get_plan(db, plan_id=plan_id, actor=actor)
-    check_version(plan, expected_version)
-    workflow.act(db, plan, action=action, actor=actor, comment=comment)
+    workflow.act(db, plan, action=action, actor=actor, comment=comment, expected_version=expected_version)
     return plan
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from jianguan.catalog.models import CheckPoint
 from jianguan.core import workflow
-from jianguan.core.errors import DomainError, Invalid
+from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
@@ -25,7 +25,7 @@ from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import InspectionEvidence
 from jianguan.officers.models import Officer
 from jianguan.web.deps import CsrfProtected, PageUser
-from jianguan.web.render import flash, render
+from jianguan.web.render import form_date, page_step, render
 
 router = APIRouter(include_in_schema=False)
 STATES = {wf.NOTICE: N_("Notice to give"), wf.PREPARING: N_("Preparing"), wf.READY: N_("Ready to visit"),
@@ -112,14 +112,9 @@ def rectification_evidence(request: Request, finding_id: int, db: SessionDep, us
                            file: UploadFile, note: Annotated[str, Form()] = "") -> Response:
     finding = visits.get_finding(db, finding_id=finding_id, actor=user)
     kind = "photo" if (file.content_type or "").startswith("image/") else "document"
-    try:
+    with page_step(request, db, N_("Evidence kept; submit it when everything is attached.")):
         visits.attach(db, inspection_id=finding.inspection_id, stream=file.file, filename=file.filename or "",
                       content_type=file.content_type, kind=kind, finding_id=finding.id, note=note, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Evidence kept; submit it when everything is attached."))
     return _finding_back(user, finding)
 
 
@@ -136,69 +131,44 @@ def _back(inspection_id: int, anchor: str = "") -> RedirectResponse:
 @router.post("/inspections/visits/{inspection_id:int}/decide", dependencies=[CsrfProtected])
 def decide(request: Request, inspection_id: int, db: SessionDep, user: PageUser, action: Annotated[str, Form()],
            version: Annotated[int, Form()], comment: Annotated[str, Form()] = "") -> Response:
-    try:
+    with page_step(request, db, N_("Done: {action}."), action=ACTIONS.get(action, action)):
         visits.decide(db, inspection_id=inspection_id, action=action, comment=comment, expected_version=version,
                       actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Done: {action}."), action=ACTIONS.get(action, action))
     return _back(inspection_id)
 
 
 @router.post("/inspections/visits/{inspection_id:int}/schedule", dependencies=[CsrfProtected])
 def schedule(request: Request, inspection_id: int, db: SessionDep, user: PageUser, on: Annotated[str, Form()] = "",
              version: Annotated[int | None, Form()] = None) -> Response:
-    try:
-        try:
-            day = dt.date.fromisoformat(on)
-        except ValueError:
-            raise Invalid("scheduled_on", N_("Dates are written YYYY-MM-DD.")) from None
+    with page_step(request, db, N_("Visit scheduled for {date}."), date=on):
+        day = form_date("scheduled_on", on)
+        if day is None:
+            raise Invalid("scheduled_on", N_("Dates are written YYYY-MM-DD."))
         visits.schedule(db, inspection_id=inspection_id, on=day, expected_version=version, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Visit scheduled for {date}."), date=on)
     return _back(inspection_id)
 
 
 @router.post("/inspections/visits/{inspection_id:int}/prepare", dependencies=[CsrfProtected])
 def prepare(request: Request, inspection_id: int, db: SessionDep, user: PageUser) -> Response:
-    try:
+    with page_step(request, db, N_("Checklist prepared; a leader approves the preparation.")):
         visits.prepare(db, inspection_id=inspection_id, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Checklist prepared; a leader approves the preparation."))
     return _back(inspection_id)
 
 
 @router.post("/inspections/visits/{inspection_id:int}/credential", dependencies=[CsrfProtected])
 def credential(request: Request, inspection_id: int, db: SessionDep, user: PageUser,
                officer_id: Annotated[int | None, Form()] = None) -> Response:
-    try:
+    with page_step(request, db) as step:
         shown = visits.show_credential(db, inspection_id=inspection_id, actor=user, officer_id=officer_id)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Credential {number} shown (亮证)."), number=shown.credential_number)
+        step.done(N_("Credential {number} shown (亮证)."), number=shown.credential_number)
     return _back(inspection_id)
 
 
 @router.post("/inspections/visits/{inspection_id:int}/refusal", dependencies=[CsrfProtected])
 def refusal(request: Request, inspection_id: int, db: SessionDep, user: PageUser,
             reason: Annotated[str, Form()] = "") -> Response:
-    try:
+    with page_step(request, db, N_("The refusal to sign is recorded.")):
         visits.refuse_signature(db, inspection_id=inspection_id, reason=reason, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("The refusal to sign is recorded."))
     return _back(inspection_id, "#sign")
 
 
@@ -206,17 +176,11 @@ def refusal(request: Request, inspection_id: int, db: SessionDep, user: PageUser
 def finding_deadline(request: Request, finding_id: int, db: SessionDep, user: PageUser,
                      on: Annotated[str, Form()] = "") -> Response:
     finding = visits.get_finding(db, finding_id=finding_id, actor=user)
-    try:
-        try:
-            day = dt.date.fromisoformat(on)
-        except ValueError:
-            raise Invalid("rectify_by", N_("Dates are written YYYY-MM-DD.")) from None
+    with page_step(request, db, N_("Rectification deadline set to {date}."), date=on):
+        day = form_date("rectify_by", on)
+        if day is None:
+            raise Invalid("rectify_by", N_("Dates are written YYYY-MM-DD."))
         visits.set_rectify_by(db, finding_id=finding_id, on=day, actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Rectification deadline set to {date}."), date=on)
     return _finding_back(user, finding)
 
 
@@ -226,15 +190,10 @@ def decide_finding(request: Request, finding_id: int, db: SessionDep, user: Page
                    comment: Annotated[str, Form()] = "", responsible: Annotated[str, Form()] = "",
                    measures: Annotated[str, Form()] = "", timetable: Annotated[str, Form()] = "") -> Response:
     finding = visits.get_finding(db, finding_id=finding_id, actor=user)
-    try:
+    with page_step(request, db, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action)):
         visits.decide_finding(db, finding_id=finding_id, action=action, comment=comment, expected_version=version,
                               payload={"responsible": responsible, "measures": measures, "timetable": timetable},
                               actor=user)
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-    else:
-        flash(request, N_("Done: {action}."), action=FINDING_ACTIONS.get(action, action))
     return _finding_back(user, finding)
 
 
@@ -280,21 +239,16 @@ def propose(request: Request, db: SessionDep, user: PageUser, region: Annotated[
     frame = frequency.schedule(db, region_code=frequency.check_region(user, region), domain=domain)
     usccs = [u for u in frame.filter(frame["status"] == "overdue")["uscc"].to_list() if u][:500]
     today = today_shanghai()
-    try:
+    with page_step(request, db) as step:
         if not usccs:
             raise Invalid("entities", N_("No entity of this region is overdue."))
+        if not item_code:
+            raise Invalid("item_code", N_("Choose the catalog item to inspect."))
         plan = service.create_plan(db, actor=user, data=PlanIn.model_validate({
             "title": f"{codes.region_name(db, region)}逾期未检对象定向检查", "kind": "targeted", "methods": ["on_site"],
-            "item_codes": [item_code] if item_code else [], "target_usccs": usccs, "starts_on": today,
+            "item_codes": [item_code], "target_usccs": usccs, "starts_on": today,
             "ends_on": today + dt.timedelta(days=60), "scope": {"region_code": region}}))
-    except DomainError as error:
-        db.rollback()
-        flash(request, error.message, "error", **error.params)
-        return RedirectResponse(f"/inspections/coverage?region={region}&domain={domain}", status_code=303)
-    except ValueError:
-        db.rollback()
-        flash(request, N_("Choose the catalog item to inspect."), "error")
-        return RedirectResponse(f"/inspections/coverage?region={region}&domain={domain}", status_code=303)
-    flash(request, N_("Plan {code} drawn up with {n} overdue entities; complete and submit it."), code=plan.code,
-          n=len(usccs))
-    return RedirectResponse(f"/inspections/plans/{plan.id}", status_code=303)
+        step.done(N_("Plan {code} drawn up with {n} overdue entities; complete and submit it."), code=plan.code,
+                  n=len(usccs))
+        return RedirectResponse(f"/inspections/plans/{plan.id}", status_code=303)
+    return RedirectResponse(f"/inspections/coverage?region={region}&domain={domain}", status_code=303)

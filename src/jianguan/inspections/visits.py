@@ -25,6 +25,7 @@ from jianguan.audit import evidence as evidence_store
 from jianguan.audit import service as audit
 from jianguan.auth.models import Role, User
 from jianguan.auth.scope import can_see, visible
+from jianguan.catalog.models import CheckPoint
 from jianguan.core import workflow
 from jianguan.core.bulkload import load_frame
 from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound, check_version
@@ -305,8 +306,7 @@ def schedule(db: Session, *, inspection_id: int, on: dt.date, expected_version: 
 def decide(db: Session, *, inspection_id: int, action: str, comment: str = "", expected_version: int | None = None,
            actor: User | None) -> Inspection:
     record = get_inspection(db, inspection_id=inspection_id, actor=actor)
-    check_version(record, expected_version)
-    workflow.act(db, record, action=action, actor=actor, comment=comment)
+    workflow.act(db, record, action=action, actor=actor, comment=comment, expected_version=expected_version)
     return record
 
 
@@ -379,7 +379,7 @@ def save_answer(db: Session, *, inspection_id: int, point_code: str, answer: str
     if answer is not None and answer not in ANSWERS:
         raise Invalid("answer", N_("An answer is yes, no or na."))
     value, note = value.strip()[:200], note.strip()
-    point = db.get(_point_model(), row.check_point_id) if row.check_point_id else None
+    point = db.get(CheckPoint, row.check_point_id) if row.check_point_id else None
     if value and point is not None and point.answer_type == "number":
         try:
             number = Decimal(value)
@@ -394,12 +394,6 @@ def save_answer(db: Session, *, inspection_id: int, point_code: str, answer: str
     row.answered_by, row.answered_at = actor.id, utcnow()
     db.flush()
     return row
-
-
-def _point_model() -> Any:
-    from jianguan.catalog.models import CheckPoint
-
-    return CheckPoint
 
 
 def _number(field: str, value: float | str | None) -> Decimal | None:
@@ -497,8 +491,8 @@ def decide_finding(db: Session, *, finding_id: int, action: str, comment: str = 
                    payload: dict[str, Any] | None = None, expected_version: int | None = None,
                    actor: User | None) -> Finding:
     finding = get_finding(db, finding_id=finding_id, actor=actor)
-    check_version(finding, expected_version)
-    workflow.act(db, finding, action=action, actor=actor, comment=comment, payload=payload)
+    workflow.act(db, finding, action=action, actor=actor, comment=comment, payload=payload,
+                 expected_version=expected_version)
     return finding
 
 

@@ -28,7 +28,7 @@ from starlette.routing import Match, Mount
 from jianguan import registry
 from jianguan.auth.sessions import csrf_token
 from jianguan.config import get_settings
-from jianguan.core.errors import DomainError
+from jianguan.core.errors import DomainError, Invalid
 from jianguan.core.i18n import DEFAULT_LOCALE, LOCALES, N_, translations
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -226,6 +226,41 @@ def flash(request: Request, message: str, kind: str = "success", **params: Any) 
     """A message shown once on the next rendered page (e.g. after a redirect). ``message`` is an id."""
     request.session.setdefault("flash", [])
     request.session["flash"] = [*request.session["flash"], {"m": message, "k": kind, "p": params}]
+
+
+class PageStep:
+    """What a page action says when it succeeds; set it late with ``done`` when it depends on the result."""
+
+    def __init__(self, message: str | None, params: dict[str, Any]) -> None:
+        self.message, self.params = message, params
+
+    def done(self, message: str, **params: Any) -> None:
+        self.message, self.params = message, params
+
+
+@contextmanager
+def page_step(request: Request, db: Any, done: str | None = None, **params: Any) -> Iterator[PageStep]:
+    """One form action of a page: a refusal (``DomainError``) rolls the work back and is shown as the
+    error, naming what was wrong; success shows ``done``. The page then redirects either way."""
+    step = PageStep(done, params)
+    try:
+        yield step
+    except DomainError as error:
+        db.rollback()
+        flash(request, error.message, "error", **error.params)
+    else:
+        if step.message:
+            flash(request, step.message, **step.params)
+
+
+def form_date(field: str, value: str) -> dt.date | None:
+    """A date typed in a form (YYYY-MM-DD), None when empty; anything else names the field."""
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid(field, N_("Dates are written YYYY-MM-DD.")) from None
 
 
 def _pop_flash(request: Request, locale: str) -> list[dict[str, str]]:
