@@ -53,10 +53,12 @@ def _init() -> dict[str, Any]:
     from jianguan import migrate
     from jianguan.config import get_settings
     from jianguan.db import session_scope
+    from jianguan.documents import signing
 
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     migrate.upgrade()
+    signing.ensure_ca()  # the demo CA that signs documents (replaceable by a real one)
     loaded: dict[str, Any] = {}
     with session_scope() as db:
         for module in registry.modules("seed"):

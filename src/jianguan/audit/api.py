@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jianguan.audit import evidence
 from jianguan.audit import service as audit
 from jianguan.auth.models import User
+from jianguan.core.api import attachment
 from jianguan.core.errors import Forbidden
 from jianguan.core.pagination import Page, PageParams, page_params
 from jianguan.deps import CurrentUser, SessionDep
@@ -83,12 +83,6 @@ def upload_evidence(
                                    latitude=latitude, longitude=longitude, note=note)
 
 
-def _disposition(filename: str, sha256: str) -> str:
-    name = filename or sha256
-    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\?' else "_" for c in name)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
 @router.get("/evidence/{sha256}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
 def download_evidence(sha256: str, db: SessionDep, user: CurrentUser) -> StreamingResponse:
@@ -101,7 +95,7 @@ def download_evidence(sha256: str, db: SessionDep, user: CurrentUser) -> Streami
                 yield chunk
 
     headers = {
-        "Content-Disposition": _disposition(row.filename, sha256),
+        "Content-Disposition": attachment(row.filename or sha256),
         "Content-Length": str(row.size),
         "X-Content-Type-Options": "nosniff",
         "ETag": f'"{sha256}"',

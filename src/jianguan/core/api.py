@@ -1,9 +1,10 @@
-"""Platform-level JSON routes: health."""
+"""Platform-level JSON routes (health) and what every route shares (the download header)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 from sqlalchemy import text
@@ -13,6 +14,12 @@ from jianguan.config import get_settings
 from jianguan.deps import SessionDep
 
 router = APIRouter(tags=["platform"])
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition for a download with a Chinese file name (RFC 6266: ASCII fallback + UTF-8)."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\?' else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 @router.get("/health")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from jianguan.auth.models import User
 from jianguan.core.errors import DomainError
 from jianguan.core.workdays import today_shanghai
+from jianguan.documents import demo as documents_demo
 from jianguan.inspections import draws, rules, service
 from jianguan.inspections.models import InspectionPlan
 from jianguan.inspections.schemas import PlanIn
@@ -33,6 +34,7 @@ def load(db: Session) -> dict[str, Any]:
     leader = db.scalar(select(User).where(User.username == "xihu_leader"))
     if author is None or leader is None or db.scalar(select(InspectionPlan.id).limit(1)) is not None:
         return {"plans": 0}
+    documents_demo.load(db)  # seals and signatures for the synthetic province's agencies and officers too
     start = today_shanghai()
     try:
         plan = service.create_plan(db, data=_plan("西湖区餐饮服务食品安全双随机抽查", start,

@@ -13,7 +13,7 @@ from jianguan.core.i18n import N_
 from jianguan.core.workdays import local_date
 from jianguan.db import utcnow
 from jianguan.entities.models import Entity
-from jianguan.inspections import visits
+from jianguan.inspections import documents, visits
 from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import Finding, Inspection, InspectionEvidence, InspectionPlan
 from jianguan.inspections.visits import NO_NOTICE, RECTIFY_DAYS, recipients
@@ -32,6 +32,7 @@ def notice_in_time(ctx: workflow.Context) -> None:
 
 def notice_sent(ctx: workflow.Context) -> None:
     ctx.record.notice_sent_on = visits.today()
+    ctx.payload["document"] = documents.notice(ctx.db, ctx.record, actor=ctx.actor, on=visits.today()).number
 
 
 def notice_skippable(ctx: workflow.Context) -> None:
@@ -119,6 +120,7 @@ def visit_finished(ctx: workflow.Context) -> None:
                           basis=basis, rectify_by=due)
         workflow.start(db, finding, workflow=wf.FINDING, actor=ctx.actor, payload={"point": answer.point_code})
     db.expire(record, ["findings"])
+    ctx.payload["document"] = documents.on_site_record(db, record, actor=ctx.actor, on=today).number
 
 
 def has_findings(ctx: workflow.Context) -> None:
@@ -132,7 +134,11 @@ def no_findings(ctx: workflow.Context) -> None:
 
 
 def feedback_sent(ctx: workflow.Context) -> None:
-    ctx.record.feedback_sent_on = visits.today()
+    """反馈意见书 and 责令整改通知书 go out together."""
+    today = visits.today()
+    ctx.record.feedback_sent_on = today
+    ctx.payload["documents"] = [documents.feedback(ctx.db, ctx.record, actor=ctx.actor, on=today).number,
+                                documents.rectification_order(ctx.db, ctx.record, actor=ctx.actor, on=today).number]
 
 
 def concluded(ctx: workflow.Context) -> None:
@@ -140,8 +146,12 @@ def concluded(ctx: workflow.Context) -> None:
     from jianguan.disclosure import service as disclosure
 
     record: Inspection = ctx.record
-    if record.feedback_sent_on is None:
-        record.feedback_sent_on = visits.today()
+    today = visits.today()
+    if ctx.from_state == wf.REVIEWING:  # 销号 after re-inspection
+        ctx.payload["document"] = documents.review_opinion(ctx.db, record, actor=ctx.actor, on=today).number
+    elif record.feedback_sent_on is None:  # no problems: the feedback letter says so
+        record.feedback_sent_on = today
+        ctx.payload["document"] = documents.feedback(ctx.db, record, actor=ctx.actor, on=today).number
     record.closed_at = utcnow()
     ctx.db.flush()
     disclosure.for_inspection(ctx.db, record, actor=ctx.actor)

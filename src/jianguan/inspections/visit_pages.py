@@ -18,6 +18,7 @@ from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
+from jianguan.documents import service as documents
 from jianguan.entities import codes
 from jianguan.entities.models import Entity
 from jianguan.inspections import visits
@@ -83,6 +84,7 @@ def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
             "photos": _by_point(evidence),
             "region": codes.region_name(db, entity.region_code) if entity else "",
             "on_team": visits.on_team(record, user),
+            "documents": documents.for_subject(db, subject_type="inspection", subject_id=record.id, actor=user),
             "points": {a.point_code: db.get(CheckPoint, a.check_point_id) for a in record.answers if a.check_point_id}}
 
 
@@ -103,7 +105,7 @@ def rectification(request: Request, db: SessionDep, user: PageUser) -> HTMLRespo
                 for f in findings}
     return render(request, "inspections/rectification.html", {
         "entity": entity, "findings": findings, "evidence": evidence, "finding_states": FINDING_STATES,
-        "finding_action_labels": FINDING_ACTIONS,
+        "finding_action_labels": FINDING_ACTIONS, "documents": documents.list_documents(db, actor=user)[0],
         "actions": {f.id: workflow.allowed_actions(f, user) for f in findings}})
 
 
