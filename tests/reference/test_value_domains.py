@@ -37,6 +37,9 @@ SPEC = {
     "answer_type": ["yes_no", "number", "choice", "text", "photo"],
     # the inspections' (issue 6)
     "plan_kind": ["routine_random", "targeted", "campaign", "follow_up", "complaint", "unannounced", "joint"],
+    "matter_level": ["central", "provincial", "city", "county"],
+    "accountability_measure": ["interview", "circulate_criticism", "self_review", "admonish", "organisational",
+                               "disciplinary", "refer"],
 }
 
 

@@ -287,3 +287,139 @@ class Finding(WorkflowMixin, Record, Base):
     case_ref: Mapped[str] = mapped_column(String(60), default="")  # set when transferred to a penalty case
 
     inspection: Mapped[Inspection] = relationship(back_populates="findings")
+
+
+# --------------------------------------------------------------------------- 督查: policy implementation
+
+
+class SupervisionMatter(WorkflowMixin, Record, Base):
+    """督查事项: a decision or key task whose implementation is supervised, kept on the agency's list
+    (纳入 / 调整 / 退出). A matter handed down from the level above is linked by ``parent_id`` and shows the
+    parent's wording — never retyped; ``title`` is then only the local addition. ``previous_id`` links a
+    second 督查 (二次督查) to the round it follows up."""
+
+    __tablename__ = "supervision_matters"
+
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_matters.id"), index=True)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_matters.id"))
+    round: Mapped[int] = mapped_column(default=1)
+    level: Mapped[str] = mapped_column(String(16))  # central / provincial / city / county
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # the supervising office
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_ref: Mapped[str] = mapped_column(String(200), default="")  # e.g. 国发〔2026〕3号, 省政府常务会议纪要
+    category: Mapped[str] = mapped_column(String(60), default="")
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # government units supervised (entities)
+    due_on: Mapped[dt.date] = mapped_column(Date)  # by when the decision is to be implemented
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    exit_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    parent: Mapped[SupervisionMatter | None] = relationship(remote_side="SupervisionMatter.id",
+                                                            foreign_keys=[parent_id])
+    problems: Mapped[list[MatterProblem]] = relationship(back_populates="matter", order_by="MatterProblem.id",
+                                                         cascade="all, delete-orphan")
+
+
+class MatterProblem(IdMixin, Base):
+    """问题清单: a problem found in implementing the matter, at one government unit."""
+
+    __tablename__ = "matter_problems"
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("supervision_matters.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(60), default="")  # 实地督查 / 暗访 / 12345 / 数据比对 …
+    origin_problem_id: Mapped[int | None] = mapped_column(ForeignKey("matter_problems.id"))  # from the round before
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    matter: Mapped[SupervisionMatter] = relationship(back_populates="problems")
+    responsibilities: Mapped[list[MatterResponsibility]] = relationship(
+        back_populates="problem", order_by="MatterResponsibility.id", cascade="all, delete-orphan")
+    tasks: Mapped[list[MatterTask]] = relationship(back_populates="problem", order_by="MatterTask.id",
+                                                   cascade="all, delete-orphan")
+
+
+class MatterResponsibility(IdMixin, Base):
+    """责任清单: who answers for a problem — the unit (牵头 or 配合) and the responsible person."""
+
+    __tablename__ = "matter_responsibilities"
+
+    problem_id: Mapped[int] = mapped_column(ForeignKey("matter_problems.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="lead")  # lead 牵头 / support 配合
+    person: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(100), default="")
+
+    problem: Mapped[MatterProblem] = relationship(back_populates="responsibilities")
+
+
+class MatterTask(WorkflowMixin, Record, Base):
+    """整改清单: one rectification task of a problem — owner, measures, deadline and evidence; 销号 when
+    the supervising office accepts it."""
+
+    __tablename__ = "matter_tasks"
+
+    problem_id: Mapped[int] = mapped_column(ForeignKey("matter_problems.id", ondelete="CASCADE"), index=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("supervision_matters.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # the supervising office
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)  # the owner unit
+    owner: Mapped[str] = mapped_column(String(100))  # the person in charge at the unit
+    measures: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    rejections: Mapped[int] = mapped_column(default=0)
+
+    problem: Mapped[MatterProblem] = relationship(back_populates="tasks")
+
+
+class MatterEvidence(IdMixin, Base):
+    """Evidence that a task is done (or a 督查 finding), kept in the evidence store by SHA-256."""
+
+    __tablename__ = "matter_evidence"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("matter_tasks.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Accountability(IdMixin, Base):
+    """问责: a measure taken against a responsible unit or person, linked to the matter and problem."""
+
+    __tablename__ = "accountabilities"
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("supervision_matters.id"), index=True)
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("matter_problems.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    person: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[str] = mapped_column(String(100), default="")
+    measure: Mapped[str] = mapped_column(String(32))  # accountability_measure value domain
+    reason: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(200), default="")  # the deciding organ
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MatterVisit(IdMixin, Base):
+    """A 督查 visit or request to a base-level unit: what the burden index counts for government units."""
+
+    __tablename__ = "matter_visits"
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("supervision_matters.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    visited_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    on_site: Mapped[bool] = mapped_column(default=True)  # False: off-site (材料、视频、数据)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(0))
+    documents_demanded: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -152,3 +152,76 @@ def finding_dict(finding: Any) -> dict[str, Any]:
             "rectify_by": finding.rectify_by, "state": finding.state, "due_date": finding.due_date,
             "escalation_level": finding.escalation_level, "rejections": finding.rejections,
             "rectification": finding.rectification, "version": finding.version}
+
+
+class MatterIn(BaseModel):
+    """A 督查 matter put on the list (or handed down: then ``title`` is the local addition only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=2, max_length=300)
+    level: str = "county"  # matter_level
+    source_ref: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=60)
+    description: str = Field(default="", max_length=4000)
+    unit_usccs: list[str] = []  # the government units supervised
+    due_on: dt.date
+
+
+class MatterChanges(BaseModel):
+    """调整: what changes on a listed matter, with the reason (``comment``)."""
+
+    title: str | None = Field(default=None, min_length=2, max_length=300)
+    description: str | None = Field(default=None, max_length=4000)
+    unit_usccs: list[str] | None = None
+    due_on: dt.date | None = None
+    comment: str = ""
+    expected_version: int | None = None
+
+
+class HandDownIn(BaseModel):
+    agency_id: int
+    due_on: dt.date | None = None
+    title: str = Field(default="", max_length=300)  # the local addition, if any
+    unit_usccs: list[str] = []
+
+
+class ProblemIn(BaseModel):
+    unit_uscc: str
+    text: str = Field(min_length=2, max_length=2000)
+    found_on: dt.date
+    source: str = Field(default="实地督查", max_length=60)
+
+
+class ResponsibilityIn(BaseModel):
+    unit_uscc: str
+    role: str = "lead"
+    person: str = Field(min_length=1, max_length=100)
+    position: str = Field(default="", max_length=100)
+
+
+class TaskIn(BaseModel):
+    unit_uscc: str
+    owner: str = Field(min_length=1, max_length=100)
+    measures: str = Field(min_length=2, max_length=2000)
+    due_on: dt.date
+
+
+class AccountabilityIn(BaseModel):
+    unit_uscc: str
+    problem_id: int | None = None
+    person: str = Field(default="", max_length=100)
+    position: str = Field(default="", max_length=100)
+    measure: str
+    reason: str = Field(min_length=2, max_length=2000)
+    decided_on: dt.date
+    decided_by: str = Field(default="", max_length=200)
+
+
+class VisitIn(BaseModel):
+    unit_uscc: str
+    visited_on: dt.date
+    on_site: bool = True
+    hours: Decimal = Field(default=Decimal(0), ge=0, le=24)
+    documents_demanded: int = Field(default=0, ge=0, le=500)
+    note: str = Field(default="", max_length=2000)

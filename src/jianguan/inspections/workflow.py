@@ -23,7 +23,7 @@ from jianguan.auth.models import Role, User
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.workflow import Context, Deadline, Effect, Escalation, Guard, T, Workflow, register
-from jianguan.inspections.models import Finding, Inspection, InspectionPlan
+from jianguan.inspections.models import Finding, Inspection, InspectionPlan, MatterTask, SupervisionMatter
 
 if TYPE_CHECKING:
     from jianguan.core.workdays import DueDate, WorkCalendar
@@ -261,5 +261,104 @@ FINDING = register(
         recipients=lambda db, record, escalation: _visit_recipients(db, record.inspection, escalation),
         subject=lambda r: f"{r.inspection.code} · {r.text[:30]}",
         link=lambda r: f"/inspections/visits/{r.inspection_id}#finding-{r.id}",
+    )
+)
+
+
+# 督查: supervision of policy implementation. The list (纳入 / 调整 / 退出) and the round:
+#
+# draft ─admit→ admitted ─start→ supervising ─complete→ completed
+#                  └─────────── exit (with the reason) ───────────→ exited
+# supervising ─follow_up→ followed_up  (a second 督查 takes over what is not done)
+# admitted / supervising ─adjust→ the same state (the change and its reason recorded)
+#
+# Completing needs the three linked lists whole (三单联动): every problem has a responsible unit and
+# person and at least one task, and every task is accepted (销号).
+MATTER_DRAFT, ADMITTED, SUPERVISING, COMPLETED, FOLLOWED_UP, EXITED = (
+    "draft", "admitted", "supervising", "completed", "followed_up", "exited")
+MATTER_OFFICE = {Role.officer.value, Role.agency_admin.value, Role.leader.value, Role.system_admin.value}
+
+
+def _matter_guard(name: str) -> Guard:
+    def guard(ctx: Context) -> None:
+        from jianguan.inspections import matters
+
+        getattr(matters, name)(ctx)
+
+    return guard
+
+
+def _matter_due(record: Any, calendar: WorkCalendar) -> DueDate | None:
+    from jianguan.core.workdays import DueDate
+
+    return DueDate(record.due_on, not calendar.is_confirmed(record.due_on))
+
+
+def _office_recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
+    from jianguan.inspections import matters
+
+    return matters.recipients(db, record, escalation)
+
+
+MATTER = register(
+    Workflow(
+        "matter",
+        model=SupervisionMatter,
+        label=N_("Supervision matter"),
+        states=(MATTER_DRAFT, ADMITTED, SUPERVISING, COMPLETED, FOLLOWED_UP, EXITED),
+        initial=MATTER_DRAFT,
+        transitions=[
+            T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS, permit=_same_agency,
+              guard=_matter_guard("not_own")),
+            T("adjust", ADMITTED, ADMITTED, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
+            T("start", ADMITTED, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency),
+            T("adjust", SUPERVISING, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
+            T("complete", SUPERVISING, COMPLETED, roles=MATTER_OFFICE, permit=_same_agency,
+              guard=_matter_guard("lists_whole"), effect=_matter_guard("completed")),
+            T("follow_up", SUPERVISING, FOLLOWED_UP, roles=MATTER_OFFICE, permit=_same_agency,
+              guard=_matter_guard("something_left"), effect=_matter_guard("second_round")),
+            T("exit", (MATTER_DRAFT, ADMITTED, SUPERVISING), EXITED, roles=APPROVERS, permit=_same_agency,
+              guard=_comment_required, effect=_matter_guard("exited")),
+        ],
+        deadlines=[Deadline(ADMITTED, on=_matter_due), Deadline(SUPERVISING, on=_matter_due)],
+        recipients=_office_recipients,
+        subject=lambda r: f"{r.code}",
+        link=lambda r: f"/inspections/matters/{r.id}",
+    )
+)
+
+TASK_OPEN, TASK_SUBMITTED, TASK_ACCEPTED = "open", "submitted", "accepted"
+
+
+def _task_office(record: Any, actor: User | None) -> bool:
+    return _same_agency(record, actor)
+
+
+def _task_owner(record: Any, actor: User | None) -> bool:
+    """The owner unit's own account (政府部门 as 企业端 user), or the supervising office for it."""
+    if actor is not None and actor.entity_id is not None and actor.has_role(Role.entity_user):
+        return bool(actor.entity_id == record.unit_id)
+    return _same_agency(record, actor)
+
+
+MATTER_TASK = register(
+    Workflow(
+        "matter_task",
+        model=MatterTask,
+        label=N_("Rectification task"),
+        states=(TASK_OPEN, TASK_SUBMITTED, TASK_ACCEPTED),
+        initial=TASK_OPEN,
+        transitions=[
+            T("submit", TASK_OPEN, TASK_SUBMITTED, roles=MATTER_OFFICE | {Role.entity_user.value},
+              permit=_task_owner, guard=_matter_guard("task_evidence_given")),
+            T("accept", TASK_SUBMITTED, TASK_ACCEPTED, roles=MATTER_OFFICE, permit=_task_office,
+              effect=_matter_guard("task_accepted")),
+            T("reject", TASK_SUBMITTED, TASK_OPEN, roles=MATTER_OFFICE, permit=_task_office,
+              guard=_comment_required, effect=_matter_guard("task_rejected")),
+        ],
+        deadlines=[Deadline(TASK_OPEN, on=_matter_due)],
+        recipients=_office_recipients,
+        subject=lambda r: f"{r.measures[:30]}",
+        link=lambda r: f"/inspections/matters/{r.matter_id}#task-{r.id}",
     )
 )

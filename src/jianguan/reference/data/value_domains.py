@@ -119,4 +119,19 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("unannounced", "四不两直"),
         ("joint", "部门联合检查"),
     )),
+    ("matter_level", "督查事项层级", "督查事项来自哪一级的决策部署", (
+        ("central", "中央决策部署"),
+        ("provincial", "省级重点任务"),
+        ("city", "市级事项"),
+        ("county", "县级事项"),
+    )),
+    ("accountability_measure", "问责方式", "对督查发现问题的责任单位和责任人采取的问责措施", (
+        ("interview", "约谈"),
+        ("circulate_criticism", "通报批评"),
+        ("self_review", "责令书面检查"),
+        ("admonish", "诫勉"),
+        ("organisational", "组织处理"),
+        ("disciplinary", "党纪政务处分"),
+        ("refer", "移送纪检监察机关"),
+    )),
 )
