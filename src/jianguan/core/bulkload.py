@@ -141,3 +141,30 @@ def load_frame(db: Session, table: Any, frame: pl.DataFrame) -> None:
         return
     marks = ", ".join("?" for _ in frame.columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", frame.rows())
+
+
+def select_frame(db: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """A SELECT of plain columns straight from the driver's cursor into Polars: a million rows
+    without building a SQLAlchemy row object each."""
+    connection = db.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    raw: Any = connection.connection
+    if connection.dialect.name == "postgresql":  # COPY … TO STDOUT: CSV bytes straight into Polars
+        data = io.BytesIO()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", params) as copy:
+            for block in copy:
+                data.write(block)
+        if not data.getbuffer().nbytes:
+            return pl.DataFrame(schema=schema)
+        data.seek(0)
+        return pl.read_csv(data, has_header=False, new_columns=list(schema), schema_overrides=schema)
+    cursor = raw.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -27,7 +27,7 @@ from jianguan.audit import evidence
 from jianguan.audit import service as audit
 from jianguan.auth.models import User
 from jianguan.auth.scope import region_prefix
-from jianguan.core.bulkload import load_frame, one_of
+from jianguan.core.bulkload import load_frame, one_of, select_frame
 from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
@@ -51,33 +51,6 @@ OPEN_PLAN_STATES = (wf.APPROVED, wf.IN_PROGRESS)
 def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
     for i in range(0, len(values), CHUNK):
         yield list(values[i:i + CHUNK])
-
-
-def _frame(db: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """A SELECT of plain columns straight from the driver's cursor into Polars: a million rows
-    without building a SQLAlchemy row object each."""
-    connection = db.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    raw: Any = connection.connection
-    if connection.dialect.name == "postgresql":  # COPY … TO STDOUT: CSV bytes straight into Polars
-        data = io.BytesIO()
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", params) as copy:
-            for block in copy:
-                data.write(block)
-        if not data.getbuffer().nbytes:
-            return pl.DataFrame(schema=schema)
-        data.seek(0)
-        return pl.read_csv(data, has_header=False, new_columns=list(schema), schema_overrides=schema)
-    cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _scope_clauses(db: Session, plan: InspectionPlan) -> list[ColumnElement[bool]]:
@@ -130,7 +103,7 @@ def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.
         where = and_(*_scope_clauses(db, plan))
         if named:
             where = or_(where, Entity.id.in_(named))
-    frame = _frame(db, select(*columns).where(where), {"entity_id": pl.Int64, "uscc": pl.Utf8, "region": pl.Utf8,
+    frame = select_frame(db, select(*columns).where(where), {"entity_id": pl.Int64, "uscc": pl.Utf8, "region": pl.Utf8,
                                                        "status": pl.Utf8, "credit": pl.Utf8, "risk": pl.Utf8})
     force_tags = list(rule["force_include_tags"])
     tagged: dict[int, str] = {}
@@ -461,10 +434,10 @@ class Verification:
 
 
 def stored_result_text(db: Session, draw: Draw) -> str:
-    selected = _frame(db, select(DrawEntity.entity_id, DrawEntity.stratum, DrawEntity.reason, DrawEntity.key)
+    selected = select_frame(db, select(DrawEntity.entity_id, DrawEntity.stratum, DrawEntity.reason, DrawEntity.key)
                       .where(DrawEntity.draw_id == draw.id).order_by(DrawEntity.position),
                       {"entity_id": pl.Int64, "stratum": pl.Utf8, "reason": pl.Utf8, "key": pl.Utf8})
-    people = _frame(db, select(DrawAssignment.entity_id, DrawAssignment.role,
+    people = select_frame(db, select(DrawAssignment.entity_id, DrawAssignment.role,
                                func.coalesce(DrawAssignment.officer_id, DrawAssignment.expert_id),
                                DrawAssignment.domain)
                     .where(DrawAssignment.draw_id == draw.id).order_by(DrawAssignment.id),

@@ -162,11 +162,11 @@ def hand_down(db: Session, *, matter_id: int, data: HandDownIn, actor: User) -> 
     due = data.due_on or upper.due_on
     if due > upper.due_on:
         raise Invalid("due_on", N_("The level below cannot have longer than {date}."), date=upper.due_on.isoformat())
-    child_in = MatterIn(title=data.title.strip() or "-", level=level_of(below), due_on=due,
-                        source_ref=upper.code, unit_usccs=data.unit_usccs)
+    # Validated above; an empty title reads as the parent's wording.
+    child_in = MatterIn.model_construct(title=data.title.strip(), level=level_of(below), due_on=due,
+                                        source_ref=upper.code, category=upper.category, description="",
+                                        unit_usccs=data.unit_usccs)
     child = create_matter(db, data=child_in, actor=None, agency_id=below.id, parent=upper)
-    if not data.title.strip():
-        child.title = ""  # reads as the parent's wording
     child.created_by = actor.id
     audit.record(db, actor=actor, action="matter.hand_down", object_type="matter", object_id=upper.id,
                  payload={"child": child.id, "agency": below.id}, detail={"child": child.code, "to": below.name})
@@ -213,10 +213,12 @@ def tree(matters: Sequence[SupervisionMatter]) -> list[tuple[SupervisionMatter, 
 
 
 def decide(db: Session, *, matter_id: int, action: str, comment: str = "", expected_version: int | None = None,
-           changes: MatterChanges | None = None, actor: User | None) -> SupervisionMatter:
-    """A step on the list; ``adjust`` applies ``changes`` (调整) with the reason in the comment."""
+           changes: MatterChanges | None = None, due_on: dt.date | None = None,
+           actor: User | None) -> SupervisionMatter:
+    """A step on the list; ``adjust`` applies ``changes`` (调整) with the reason in the comment;
+    ``follow_up`` takes the second round's deadline ``due_on``."""
     matter = get_matter(db, matter_id=matter_id, actor=actor)
-    payload: dict[str, Any] = {}
+    payload: dict[str, Any] = {"due_on": due_on} if action == "follow_up" else {}
     if action == "adjust" and changes is not None:
         check_version(matter, expected_version)
         before = {"title": matter.title, "due_on": matter.due_on.isoformat(), "unit_ids": list(matter.unit_ids)}
@@ -273,15 +275,22 @@ def something_left(ctx: workflow.Context) -> None:
     if not any(t.state != wf.TASK_ACCEPTED for p in ctx.record.problems for t in p.tasks) and all(
             p.tasks for p in ctx.record.problems):
         raise Invalid("tasks", N_("Everything is done: complete the matter instead of a second 督查."))
+    _comment_given(ctx)
+    due = ctx.payload.get("due_on")
+    if not isinstance(due, dt.date) or due <= _today():
+        raise Invalid("due_on", N_("Give the new deadline of the second 督查 (a date after today)."))
+
+
+def _comment_given(ctx: workflow.Context) -> None:
+    if not ctx.comment:
+        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
 
 
 def second_round(ctx: workflow.Context) -> None:
     """二次督查: a new round takes the problems not done — linked to the originals, with their
     responsibilities and the unfinished tasks, due by the date given (``payload['due_on']``)."""
     db, old = ctx.db, ctx.record
-    due = ctx.payload.get("due_on")
-    if not isinstance(due, dt.date) or due <= _today():
-        raise Invalid("due_on", N_("Give the new deadline of the second 督查 (a date after today)."))
+    due: dt.date = ctx.payload["due_on"]  # checked by the guard
     ctx.payload["due_on"] = due.isoformat()
     new = SupervisionMatter(code=f"{old.code}-R{old.round + 1}", parent_id=old.parent_id, previous_id=old.id,
                             round=old.round + 1, level=old.level, agency_id=old.agency_id,
@@ -295,18 +304,20 @@ def second_round(ctx: workflow.Context) -> None:
         left = [t for t in p.tasks if t.state != wf.TASK_ACCEPTED]
         if p.tasks and not left:
             continue
-        carried = MatterProblem(matter_id=new.id, unit_id=p.unit_id, text=p.text, found_on=p.found_on,
-                                source=p.source, origin_problem_id=p.id, created_by=p.created_by)
-        db.add(carried)
+        carried = MatterProblem(unit_id=p.unit_id, text=p.text, found_on=p.found_on, source=p.source,
+                                origin_problem_id=p.id, created_by=p.created_by)
+        new.problems.append(carried)
         db.flush()
         for r in p.responsibilities:
-            db.add(MatterResponsibility(problem_id=carried.id, unit_id=r.unit_id, role=r.role, person=r.person,
-                                        position=r.position))
+            carried.responsibilities.append(MatterResponsibility(unit_id=r.unit_id, role=r.role, person=r.person,
+                                                                 position=r.position))
         for t in left:
             task = MatterTask(problem_id=carried.id, matter_id=new.id, agency_id=new.agency_id,
                               region_code=new.region_code, unit_id=t.unit_id, owner=t.owner, measures=t.measures,
                               due_on=due)
-            workflow.start(db, task, workflow=wf.MATTER_TASK, actor=ctx.actor, payload={"carried_from": t.id})
+            with db.no_autoflush:
+                carried.tasks.append(task)
+                workflow.start(db, task, workflow=wf.MATTER_TASK, actor=ctx.actor, payload={"carried_from": t.id})
     db.flush()
     ctx.payload["second_round"] = new.code
 
@@ -337,7 +348,7 @@ def add_problem(db: Session, *, matter_id: int, data: ProblemIn, actor: User | N
         raise Invalid("found_on", N_("The date found cannot be in the future."))
     problem = MatterProblem(matter_id=matter.id, unit_id=unit.id, text=data.text.strip(), found_on=data.found_on,
                             source=data.source, created_by=actor.id if actor else None)
-    db.add(problem)
+    matter.problems.append(problem)
     db.flush()
     audit.record(db, actor=actor, action="matter.problem", object_type="matter", object_id=matter.id,
                  payload=data.model_dump(mode="json"), detail={"problem": problem.id, "unit": unit.name})
@@ -351,7 +362,7 @@ def add_responsibility(db: Session, *, problem_id: int, data: ResponsibilityIn,
         raise Invalid("role", N_("Role must be one of {allowed}."), allowed=", ".join(ROLES))
     row = MatterResponsibility(problem_id=problem.id, unit_id=_unit(db, data.unit_uscc).id, role=data.role,
                                person=data.person.strip(), position=data.position.strip())
-    db.add(row)
+    problem.responsibilities.append(row)
     db.flush()
     audit.record(db, actor=actor, action="matter.responsibility", object_type="matter", object_id=problem.matter_id,
                  payload=data.model_dump(mode="json"), detail={"problem": problem.id})
@@ -368,7 +379,9 @@ def add_task(db: Session, *, problem_id: int, data: TaskIn, actor: User | None) 
     task = MatterTask(problem_id=problem.id, matter_id=matter.id, agency_id=matter.agency_id,
                       region_code=matter.region_code, unit_id=_unit(db, data.unit_uscc).id, owner=data.owner.strip(),
                       measures=data.measures.strip(), due_on=data.due_on)
-    workflow.start(db, task, workflow=wf.MATTER_TASK, actor=actor, payload={"problem": problem.id})
+    with db.no_autoflush:  # in the problem's list, flushed once it has its state
+        problem.tasks.append(task)
+        workflow.start(db, task, workflow=wf.MATTER_TASK, actor=actor, payload={"problem": problem.id})
     audit.record(db, actor=actor, action="matter.task", object_type="matter", object_id=matter.id,
                  payload=data.model_dump(mode="json"), detail={"task": task.id})
     return task

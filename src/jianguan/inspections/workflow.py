@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from jianguan.auth.models import Role, User
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import Context, Deadline, Effect, Escalation, Guard, T, Workflow, register
+from jianguan.core.workflow import SYSTEM, Context, Deadline, Effect, Escalation, Guard, T, Workflow, register
 from jianguan.inspections.models import Finding, Inspection, InspectionPlan, MatterTask, SupervisionMatter
 
 if TYPE_CHECKING:
@@ -308,10 +308,11 @@ MATTER = register(
         states=(MATTER_DRAFT, ADMITTED, SUPERVISING, COMPLETED, FOLLOWED_UP, EXITED),
         initial=MATTER_DRAFT,
         transitions=[
-            T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS, permit=_same_agency,
+            # SYSTEM: a second round is admitted and started by the follow-up that makes it.
+            T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS | {SYSTEM}, permit=_same_agency,
               guard=_matter_guard("not_own")),
             T("adjust", ADMITTED, ADMITTED, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
-            T("start", ADMITTED, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency),
+            T("start", ADMITTED, SUPERVISING, roles=MATTER_OFFICE | {SYSTEM}, permit=_same_agency),
             T("adjust", SUPERVISING, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
             T("complete", SUPERVISING, COMPLETED, roles=MATTER_OFFICE, permit=_same_agency,
               guard=_matter_guard("lists_whole"), effect=_matter_guard("completed")),
