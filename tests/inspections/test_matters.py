@@ -105,7 +105,7 @@ def listed(db: Session, o: Offices, **extra: object) -> SupervisionMatter:
     """Put forward by the city officer, admitted by a leader, 督查 started."""
     matter = matters.create_matter(db, data=matter_in(**extra), actor=o.city_officer)
     matters.decide(db, matter_id=matter.id, action="admit", actor=o.city_leader)
-    matters.decide(db, matter_id=matter.id, action="start", actor=o.city_officer)
+    matters.decide(db, matter_id=matter.id, action="begin", actor=o.city_officer)
     return matter
 
 
@@ -154,7 +154,7 @@ def test_the_list_admits_adjusts_and_exits_with_reasons(db: Session, offices: Of
     matters.decide(db, matter_id=matter.id, action="exit", comment="任务已并入省级事项", actor=o.city_leader)
     assert matter.state == "exited" and matter.exit_reason == "任务已并入省级事项"
     with pytest.raises(IllegalTransition):
-        matters.decide(db, matter_id=matter.id, action="start", actor=o.city_officer)
+        matters.decide(db, matter_id=matter.id, action="begin", actor=o.city_officer)
 
 
 def test_a_matter_handed_down_is_linked_not_retyped(db: Session, offices: Offices) -> None:

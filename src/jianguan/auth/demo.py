@@ -21,6 +21,8 @@ AGENCIES = [
     ("330106-SJ", "杭州市西湖区市场监督管理局", "330106", "3301-SJ", ["market", "food"]),
     ("330108-SJ", "杭州市滨江区市场监督管理局", "330108", "3301-SJ", ["market", "food"]),
     ("3301-HB", "杭州市生态环境局", "330100", None, ["ecology"]),
+    ("3301-DC", "杭州市人民政府督查室", "330100", None, ["inspection"]),
+    ("330106-DC", "杭州市西湖区人民政府督查室", "330106", "3301-DC", ["inspection"]),
 ]
 
 USERS = [
@@ -34,6 +36,10 @@ USERS = [
     ("xihu_leader", "刘局长", ["leader"], "330106-SJ", "agency", "西湖区局负责人（审批检查计划）"),
     ("binjiang_officer", "周敏", ["officer"], "330108-SJ", "agency", "滨江区局执法人员"),
     ("hb_officer", "孙涛", ["officer"], "3301-HB", "agency", "生态环境局执法人员"),
+    ("hz_du", "吴督查", ["officer"], "3301-DC", "region", "市政府督查室（督查事项、监管负担）"),
+    ("hz_du_leader", "郑主任", ["leader"], "3301-DC", "region", "市政府督查室负责人（纳入督查清单）"),
+    ("xihu_du", "冯督查", ["officer"], "330106-DC", "agency", "西湖区政府督查室"),
+    ("xihu_du_leader", "何主任", ["leader"], "330106-DC", "agency", "西湖区政府督查室负责人"),
 ]
 
 

@@ -76,6 +76,15 @@ class Invalid(DomainError):
         first.others = problems[1:]
         return first
 
+    @classmethod
+    def from_validation(cls, errors: list[Any], *, default_field: str = "form") -> Invalid:
+        """A form's pydantic errors, each naming its field (``pydantic.ValidationError.errors()``)."""
+        problems = []
+        for e in errors:
+            where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) or default_field
+            problems.append(cls(where, N_("{where}: {problem}"), where=where, problem=e["msg"]))
+        return cls.all(problems)
+
     def to_dict(self, locale: str) -> dict[str, Any]:
         text = self.localized(locale)
         details = [{"field": e.field, "message": e.localized(locale)} for e in (self, *self.others)]

@@ -12,22 +12,33 @@ from fastapi.responses import Response
 from jianguan.core import workflow
 from jianguan.core.pagination import Page, PageParams, page_params
 from jianguan.deps import CurrentUser, SessionDep
-from jianguan.inspections import draws, experts, reporting, rules, service, visits
+from jianguan.inspections import burden, draws, experts, matters, reporting, rules, service, visits
 from jianguan.inspections.schemas import (
+    AccountabilityIn,
     AnswerIn,
     Decision,
     DrawIn,
     ExpertIn,
     FindingDecision,
+    HandDownIn,
+    MatterChanges,
+    MatterDecision,
+    MatterIn,
     PlanChanges,
     PlanIn,
+    ProblemIn,
     RefusalIn,
+    ResponsibilityIn,
     ScheduleIn,
+    TaskIn,
+    VisitIn,
     VoidIn,
     draw_dict,
     finding_dict,
     inspection_dict,
+    matter_dict,
     plan_dict,
+    task_dict,
 )
 
 router = APIRouter(prefix="/inspections", tags=["inspections"])
@@ -228,3 +239,112 @@ def act_on_finding(finding_id: int, action: str, body: FindingDecision, db: Sess
     payload = {"responsible": body.responsible, "measures": body.measures, "timetable": body.timetable}
     return finding_dict(visits.decide_finding(db, finding_id=finding_id, action=action, comment=body.comment,
                                               payload=payload, expected_version=body.expected_version, actor=user))
+
+
+# --------------------------------------------------------------------------- 督查 and the burden index
+
+
+@router.get("/matters", response_model=Page[dict[str, Any]])
+def list_matters(db: SessionDep, user: CurrentUser, page: Annotated[PageParams, Depends(page_params)],
+                 state: str = "", year: int | None = None, q: str = "") -> Page[Any]:
+    rows, total = matters.list_matters(db, actor=user, state=state, year=year, q=q, offset=page.offset,
+                                       limit=page.limit)
+    return Page(items=[matter_dict(m) for m in rows], total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post("/matters", status_code=201)
+def create_matter(body: MatterIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return matter_dict(matters.create_matter(db, data=body, actor=user))
+
+
+@router.get("/matters/figures")
+def matter_figures(db: SessionDep, user: CurrentUser, year: int) -> dict[str, Any]:
+    return matters.figures(db, actor=user, year=year)
+
+
+@router.get("/matters/{matter_id}")
+def get_matter(matter_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    matter = matters.get_matter(db, matter_id=matter_id, actor=user)
+    return {**matter_dict(matter, full=True), "actions": workflow.allowed_actions(matter, user),
+            "accountabilities": [{"id": a.id, "unit_id": a.unit_id, "problem_id": a.problem_id, "person": a.person,
+                                  "measure": a.measure, "reason": a.reason, "decided_on": a.decided_on}
+                                 for a in matters.accountabilities(db, matter_id=matter.id)]}
+
+
+@router.post("/matters/{matter_id}/actions/{action}")
+def act_on_matter(matter_id: int, action: str, body: MatterDecision, db: SessionDep,
+                  user: CurrentUser) -> dict[str, Any]:
+    matter = matters.decide(db, matter_id=matter_id, action=action, comment=body.comment, due_on=body.due_on,
+                            expected_version=body.expected_version, actor=user)
+    return matter_dict(matter)
+
+
+@router.put("/matters/{matter_id}")
+def adjust_matter(matter_id: int, body: MatterChanges, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """调整: the changes and the reason (``comment``); 409 on a stale ``expected_version``."""
+    return matter_dict(matters.decide(db, matter_id=matter_id, action="adjust", comment=body.comment, changes=body,
+                                      expected_version=body.expected_version, actor=user))
+
+
+@router.post("/matters/{matter_id}/hand-down", status_code=201)
+def hand_down(matter_id: int, body: HandDownIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return matter_dict(matters.hand_down(db, matter_id=matter_id, data=body, actor=user))
+
+
+@router.post("/matters/{matter_id}/problems", status_code=201)
+def add_problem(matter_id: int, body: ProblemIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    p = matters.add_problem(db, matter_id=matter_id, data=body, actor=user)
+    return {"id": p.id, "matter_id": p.matter_id, "unit_id": p.unit_id, "text": p.text}
+
+
+@router.post("/matters/problems/{problem_id}/responsibilities", status_code=201)
+def add_responsibility(problem_id: int, body: ResponsibilityIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    r = matters.add_responsibility(db, problem_id=problem_id, data=body, actor=user)
+    return {"id": r.id, "problem_id": r.problem_id, "unit_id": r.unit_id, "person": r.person, "role": r.role}
+
+
+@router.post("/matters/problems/{problem_id}/tasks", status_code=201)
+def add_task(problem_id: int, body: TaskIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return task_dict(matters.add_task(db, problem_id=problem_id, data=body, actor=user))
+
+
+@router.post("/matters/tasks/{task_id}/evidence", status_code=201)
+def task_evidence(task_id: int, file: UploadFile, db: SessionDep, user: CurrentUser,
+                  note: Annotated[str, Form()] = "") -> dict[str, Any]:
+    row = matters.attach(db, task_id=task_id, stream=file.file, filename=file.filename or "",
+                         content_type=file.content_type, note=note, actor=user)
+    return {"id": row.id, "task_id": row.task_id, "sha256": row.sha256, "filename": row.filename}
+
+
+@router.post("/matters/tasks/{task_id}/actions/{action}")
+def act_on_task(task_id: int, action: str, body: Decision, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return task_dict(matters.decide_task(db, task_id=task_id, action=action, comment=body.comment,
+                                         expected_version=body.expected_version, actor=user))
+
+
+@router.post("/matters/{matter_id}/accountabilities", status_code=201)
+def add_accountability(matter_id: int, body: AccountabilityIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    a = matters.add_accountability(db, matter_id=matter_id, data=body, actor=user)
+    return {"id": a.id, "measure": a.measure, "unit_id": a.unit_id, "decided_on": a.decided_on}
+
+
+@router.post("/matters/{matter_id}/visits", status_code=201)
+def record_visit(matter_id: int, body: VisitIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    v = matters.record_visit(db, matter_id=matter_id, data=body, actor=user)
+    return {"id": v.id, "unit_id": v.unit_id, "visited_on": v.visited_on, "hours": str(v.hours)}
+
+
+@router.get("/burden")
+def burden_index(db: SessionDep, user: CurrentUser, year: int, region: str = "",
+                 limit: int = 200) -> dict[str, Any]:
+    """Per object (most burdened first) and the figures against the targets."""
+    found = burden.burden(db, actor=user, year=year, region=region)
+    return {"year": year, "working_hours": found.working_hours, "figures": found.figures,
+            "objects": found.per_object.head(limit).to_dicts()}
+
+
+@router.get("/burden/overlaps")
+def burden_overlaps(db: SessionDep, user: CurrentUser, on: dt.date | None = None, window_days: int = 30,
+                    region: str = "") -> list[dict[str, Any]]:
+    return [asdict(o) for o in burden.overlaps(db, actor=user, on=on or visits.today(), window_days=window_days,
+                                              region=region)]

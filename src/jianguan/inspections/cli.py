@@ -18,6 +18,7 @@ rules_app = typer.Typer(help="Sampling rules (抽查分层比例).", no_args_is_
 draw_app = typer.Typer(help="Double-random draws (双随机抽取).", no_args_is_help=True)
 expert_app = typer.Typer(help="The expert pool (专家库).", no_args_is_help=True)
 inspection_app = typer.Typer(help="Inspections (检查任务).", no_args_is_help=True)
+matter_app = typer.Typer(help="督查 matters: supervision of policy implementation.", no_args_is_help=True)
 plan_app.add_typer(rules_app, name="rules")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -289,8 +290,107 @@ def inspection_export(
     typer.echo(str(out))
 
 
+def _operator() -> Any:
+    """The operator's view from the command line: every agency (a transient, unsaved account)."""
+    from jianguan.auth.models import User
+
+    return User(username="cli", display_name="cli", roles=["system_admin"], data_scope="all")
+
+
+@matter_app.command("list")
+def matter_list(year: Annotated[int | None, typer.Option(help="Due in this year.")] = None,
+                state: Annotated[str, typer.Option(help="Only in this state.")] = "",
+                as_json: JsonOpt = False) -> None:
+    """督查 matters in decision-tree order (central → county), with their state and deadline."""
+    from jianguan.cli import console, print_json
+    from jianguan.inspections import matters
+    from jianguan.inspections.schemas import matter_dict
+
+    with session_scope() as db:
+        rows, _ = matters.list_matters(db, actor=_operator(), state=state, year=year, limit=10_000)
+        out = [{**matter_dict(m), "depth": depth} for m, depth in matters.tree(rows)]
+    if as_json:
+        print_json(out)
+        return
+    table = Table("id", "编号 code", "事项 title", "状态 state", "时限 due")
+    for m in out:
+        table.add_row(str(m["id"]), m["code"], "  " * m["depth"] + m["title"], m["state"], str(m["due_on"]))
+    console.print(table)
+
+
+@matter_app.command("show")
+def matter_show(matter_id: Annotated[int, typer.Argument(help="Matter id.")], as_json: JsonOpt = False) -> None:
+    """One matter with its problems, responsibilities and tasks (三单)."""
+    from jianguan.cli import console, print_json
+    from jianguan.inspections import matters
+    from jianguan.inspections.schemas import matter_dict
+
+    try:
+        with session_scope() as db:
+            out = matter_dict(matters.get_matter(db, matter_id=matter_id, actor=None), full=True)
+    except DomainError as error:
+        _fail(error)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[bold]{out['code']}[/] {out['title']} · {out['state']} · due {out['due_on']}")
+    for p in out["problems"]:
+        console.print(f"  问题 {p['text']}")
+        for r in p["responsibilities"]:
+            console.print(f"    责任 {r['person']} ({r['role']})")
+        for t in p["tasks"]:
+            console.print(f"    整改 {t['measures']} · {t['state']} · {t['due_on']}")
+
+
+@matter_app.command("figures")
+def matter_figures(year: Annotated[int, typer.Option(help="The year.")], as_json: JsonOpt = False) -> None:
+    """The implementation rate of decisions and the acceptance rate of rectification (targets ≥ 95 %)."""
+    from jianguan.cli import print_json
+    from jianguan.inspections import matters
+
+    with session_scope() as db:
+        out = matters.figures(db, actor=_operator(), year=year)
+    if as_json:
+        print_json(out)
+        return
+    for key, label in (("implementation", "决策部署落实率"), ("acceptance", "整改验收率")):
+        r = out[key]
+        typer.echo(f"{label}: {r['percent'] if r['percent'] is not None else '—'}% ({r['done']}/{r['due']}), "
+                   f"target ≥ {r['target']}%")
+
+
+@inspection_app.command("burden")
+def inspection_burden(year: Annotated[int, typer.Option(help="The year.")],
+                      region: Annotated[str, typer.Option(help="A region code (and below).")] = "",
+                      top: Annotated[int, typer.Option(help="How many objects to list.")] = 20,
+                      as_json: JsonOpt = False) -> None:
+    """The burden index: the figures against their targets and the most burdened objects."""
+    from jianguan.cli import console, print_json
+    from jianguan.inspections import burden
+
+    with session_scope() as db:
+        found = burden.burden(db, actor=_operator(), year=year, region=region)
+        overlaps = burden.overlaps(db, actor=_operator(), on=dt.date.today(), region=region)
+    if as_json:
+        print_json({"figures": found.figures, "working_hours": found.working_hours,
+                    "objects": found.per_object.head(top).to_dicts(),
+                    "overlaps": [o.__dict__ for o in overlaps]})
+        return
+    f = found.figures
+    console.print(f"非现场检查占比 off-site {f['off_site_share']}% (≥ 40) · 合并检查率 merged "
+                  f"{f['merged_visit_rate']}% · 超过 15% 的对象 {f['objects_over_hosting_target']} · "
+                  f"重叠检查 overlaps {len(overlaps)}")
+    table = Table("对象 object", "检查 visits", "部门 depts", "非现场 off-site", "材料 docs", "小时 hours",
+                  "占比 share")
+    for r in found.per_object.head(top).to_dicts():
+        table.add_row(r["name"] or str(r["entity_id"]), str(r["visits"]), str(r["departments"]),
+                      str(r["off_site"]), str(r["documents"]), f"{r['hours']:.1f}", f"{r['hosting_share']}%")
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
+    app.add_typer(matter_app, name="matter")
     app.add_typer(draw_app, name="draw")
     app.add_typer(expert_app, name="expert")
     app.add_typer(inspection_app, name="inspection")

@@ -13,7 +13,7 @@ from jianguan.auth.models import User
 from jianguan.core.errors import DomainError
 from jianguan.core.workdays import today_shanghai
 from jianguan.documents import demo as documents_demo
-from jianguan.inspections import draws, rules, service
+from jianguan.inspections import draws, matter_demo, rules, service
 from jianguan.inspections.models import InspectionPlan
 from jianguan.inspections.schemas import PlanIn
 
@@ -30,11 +30,24 @@ def _plan(title: str, start: dt.date, **extra: Any) -> PlanIn:
 
 def load(db: Session) -> dict[str, Any]:
     rules.load(db)
+    documents_demo.load(db)  # seals and signatures for the synthetic province's agencies and officers too
+    try:
+        with db.begin_nested():  # all or nothing
+            supervision = matter_demo.load(db, today_shanghai())
+    except DomainError:  # a trimmed demo without the 督查 offices: keep the rest
+        supervision = {"matters": 0}
+    return {**_plans(db), "supervision": supervision}
+
+
+def logins() -> list[tuple[str, str, str]]:
+    return matter_demo.logins()
+
+
+def _plans(db: Session) -> dict[str, Any]:
     author = db.scalar(select(User).where(User.username == "xihu_officer"))
     leader = db.scalar(select(User).where(User.username == "xihu_leader"))
     if author is None or leader is None or db.scalar(select(InspectionPlan.id).limit(1)) is not None:
         return {"plans": 0}
-    documents_demo.load(db)  # seals and signatures for the synthetic province's agencies and officers too
     start = today_shanghai()
     try:
         plan = service.create_plan(db, data=_plan("西湖区餐饮服务食品安全双随机抽查", start,

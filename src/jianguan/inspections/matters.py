@@ -137,7 +137,8 @@ def _today() -> dt.date:
 
 def create_matter(db: Session, *, data: MatterIn, actor: User | None, agency_id: int | None = None,
                   parent: SupervisionMatter | None = None) -> SupervisionMatter:
-    agency = _office(db, actor, agency_id)
+    # A matter handed down is created at the office below by the office above (checked by hand_down).
+    agency = _office(db, actor if parent is None else None, agency_id)
     level = _code(db, "matter_level", data.level, "level")
     matter = SupervisionMatter(code=_next_code(db, agency, data.due_on.year), agency_id=agency.id,
                                region_code=agency.region_code, level=level, title=data.title.strip(),
@@ -166,8 +167,7 @@ def hand_down(db: Session, *, matter_id: int, data: HandDownIn, actor: User) -> 
     child_in = MatterIn.model_construct(title=data.title.strip(), level=level_of(below), due_on=due,
                                         source_ref=upper.code, category=upper.category, description="",
                                         unit_usccs=data.unit_usccs)
-    child = create_matter(db, data=child_in, actor=None, agency_id=below.id, parent=upper)
-    child.created_by = actor.id
+    child = create_matter(db, data=child_in, actor=actor, agency_id=below.id, parent=upper)
     audit.record(db, actor=actor, action="matter.hand_down", object_type="matter", object_id=upper.id,
                  payload={"child": child.id, "agency": below.id}, detail={"child": child.code, "to": below.name})
     return child
@@ -299,7 +299,7 @@ def second_round(ctx: workflow.Context) -> None:
                             due_on=due, created_by=ctx.actor.id if ctx.actor else None)
     workflow.start(db, new, workflow=wf.MATTER, actor=ctx.actor, payload={"previous": old.code})
     workflow.act(db, new, action="admit", actor=None, system=True, comment=f"二次督查，承接 {old.code}")
-    workflow.act(db, new, action="start", actor=None, system=True)
+    workflow.act(db, new, action="begin", actor=None, system=True)
     for p in old.problems:
         left = [t for t in p.tasks if t.state != wf.TASK_ACCEPTED]
         if p.tasks and not left:

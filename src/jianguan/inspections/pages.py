@@ -20,7 +20,7 @@ from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import codes
 from jianguan.entities.models import Entity
-from jianguan.inspections import draws, service, visit_pages, visits
+from jianguan.inspections import draws, matter_pages, service, visit_pages, visits
 from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import InspectionPlan
 from jianguan.inspections.schemas import PlanIn
@@ -131,12 +131,10 @@ def _plan_in(form: dict[str, Any]) -> PlanIn:
     try:
         return PlanIn.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for e in error.errors():
-            where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) or "title"
-            problems.append(Invalid(where.removeprefix("scope."), N_("{where}: {problem}"), where=where,
-                                    problem=e["msg"]))
-        raise Invalid.all(problems) from None
+        found = Invalid.from_validation(error.errors(), default_field="title")
+        for problem in (found, *found.others):  # the form names the scope's fields without the prefix
+            problem.field = problem.field.removeprefix("scope.")
+        raise found from None
 
 
 def _form_page(request: Request, db: Session, user: Any, form: dict[str, Any], errors: dict[str, str],
@@ -289,3 +287,4 @@ def void(request: Request, draw_id: int, db: SessionDep, user: PageUser,
 
 
 router.include_router(visit_pages.router)
+router.include_router(matter_pages.router)

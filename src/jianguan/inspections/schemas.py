@@ -225,3 +225,33 @@ class VisitIn(BaseModel):
     hours: Decimal = Field(default=Decimal(0), ge=0, le=24)
     documents_demanded: int = Field(default=0, ge=0, le=500)
     note: str = Field(default="", max_length=2000)
+
+
+class MatterDecision(Decision):
+    due_on: dt.date | None = None  # the second round's deadline (follow_up)
+
+
+def task_dict(task: Any) -> dict[str, Any]:
+    return {"id": task.id, "problem_id": task.problem_id, "matter_id": task.matter_id, "unit_id": task.unit_id,
+            "owner": task.owner, "measures": task.measures, "due_on": task.due_on, "state": task.state,
+            "due_date": task.due_date, "accepted_on": task.accepted_on, "rejections": task.rejections,
+            "escalation_level": task.escalation_level, "version": task.version}
+
+
+def matter_dict(matter: Any, *, full: bool = False) -> dict[str, Any]:
+    from jianguan.inspections.matters import title_of
+
+    out: dict[str, Any] = {
+        "id": matter.id, "code": matter.code, "title": title_of(matter), "local_title": matter.title,
+        "level": matter.level, "round": matter.round, "parent_id": matter.parent_id,
+        "previous_id": matter.previous_id, "agency_id": matter.agency_id, "source_ref": matter.source_ref,
+        "unit_ids": matter.unit_ids, "due_on": matter.due_on, "state": matter.state, "due_date": matter.due_date,
+        "completed_on": matter.completed_on, "exit_reason": matter.exit_reason, "version": matter.version}
+    if full:
+        out["problems"] = [{
+            "id": p.id, "unit_id": p.unit_id, "text": p.text, "found_on": p.found_on, "source": p.source,
+            "origin_problem_id": p.origin_problem_id,
+            "responsibilities": [{"id": r.id, "unit_id": r.unit_id, "role": r.role, "person": r.person,
+                                  "position": r.position} for r in p.responsibilities],
+            "tasks": [task_dict(t) for t in p.tasks]} for p in matter.problems]
+    return out

@@ -106,6 +106,7 @@ def rectification(request: Request, db: SessionDep, user: PageUser) -> HTMLRespo
     return render(request, "inspections/rectification.html", {
         "entity": entity, "findings": findings, "evidence": evidence, "finding_states": FINDING_STATES,
         "finding_action_labels": FINDING_ACTIONS, "documents": documents.list_documents(db, actor=user)[0],
+        **_unit_tasks(db, user),
         "actions": {f.id: workflow.allowed_actions(f, user) for f in findings}})
 
 
@@ -118,6 +119,16 @@ def rectification_evidence(request: Request, finding_id: int, db: SessionDep, us
         visits.attach(db, inspection_id=finding.inspection_id, stream=file.file, filename=file.filename or "",
                       content_type=file.content_type, kind=kind, finding_id=finding.id, note=note, actor=user)
     return _finding_back(user, finding)
+
+
+def _unit_tasks(db: Any, user: Any) -> dict[str, Any]:
+    """A government unit's account also sees its 督查 rectification tasks."""
+    from jianguan.inspections import matter_pages, matters
+
+    tasks = matters.unit_tasks(db, actor=user)
+    return {"matter_tasks": tasks, "matter_evidence": matters.evidence_of(db, [t.id for t in tasks]),
+            "matter_task_actions": {t.id: workflow.allowed_actions(t, user) for t in tasks},
+            "matter_task_states": matter_pages.TASK_STATES, "matter_task_labels": matter_pages.TASK_ACTIONS}
 
 
 def _finding_back(user: Any, finding: Any) -> RedirectResponse:

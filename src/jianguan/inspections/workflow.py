@@ -267,7 +267,7 @@ FINDING = register(
 
 # 督查: supervision of policy implementation. The list (纳入 / 调整 / 退出) and the round:
 #
-# draft ─admit→ admitted ─start→ supervising ─complete→ completed
+# draft ─admit→ admitted ─begin→ supervising ─complete→ completed
 #                  └─────────── exit (with the reason) ───────────→ exited
 # supervising ─follow_up→ followed_up  (a second 督查 takes over what is not done)
 # admitted / supervising ─adjust→ the same state (the change and its reason recorded)
@@ -312,7 +312,7 @@ MATTER = register(
             T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS | {SYSTEM}, permit=_same_agency,
               guard=_matter_guard("not_own")),
             T("adjust", ADMITTED, ADMITTED, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
-            T("start", ADMITTED, SUPERVISING, roles=MATTER_OFFICE | {SYSTEM}, permit=_same_agency),
+            T("begin", ADMITTED, SUPERVISING, roles=MATTER_OFFICE | {SYSTEM}, permit=_same_agency),
             T("adjust", SUPERVISING, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
             T("complete", SUPERVISING, COMPLETED, roles=MATTER_OFFICE, permit=_same_agency,
               guard=_matter_guard("lists_whole"), effect=_matter_guard("completed")),
