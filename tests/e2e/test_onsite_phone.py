@@ -113,3 +113,53 @@ def test_a_visit_recorded_on_a_phone_survives_a_lost_connection(live_server: Liv
             InspectionEvidence.inspection_id == inspection_id)))
         assert kinds == ["photo", "signature"]
         assert [f.point_code for f in record.findings] == [f"{ITEM}-02"]
+
+
+def small_video(tmp_path: object) -> bytes:
+    """Two seconds of test pattern, a key frame every second (Debian's ffmpeg, as the platform uses)."""
+    import subprocess
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "clip.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc=duration=2:size=160x120:rate=10", "-g", "10", "-pix_fmt", "yuv420p", str(out)],
+                   check=True, timeout=60)
+    return out.read_bytes()
+
+
+def test_photos_and_videos_taken_offline_survive_closing_the_page(live_server: LiveServer, new_page: object,
+                                                                   tmp_path: object) -> None:
+    inspection_id = _on_site()
+    page = new_page(375)  # type: ignore[operator]
+    context = page.context  # type: ignore[attr-defined]
+    sign_in(page, live_server, "wangjg")
+    page.goto(live_server(f"/inspections/visits/{inspection_id}"))  # type: ignore[attr-defined]
+    page.locator("#sync").filter(has_text="所有作答已保存").wait_for()  # type: ignore[attr-defined]
+    context.set_offline(True)
+    page.set_input_files(f'input[accept="image/*"][data-photo="{ITEM}-02"]',  # type: ignore[attr-defined]
+                         files=[{"name": "冷柜.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files(f'input[accept="video/*"][data-photo="{ITEM}-02"]',  # type: ignore[attr-defined]
+                         files=[{"name": "冷柜.mp4", "mimeType": "video/mp4", "buffer": small_video(tmp_path)}])
+    page.locator("#sync").filter(has_text="2").wait_for()  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]  # IndexedDB writes settle
+    page.close()  # type: ignore[attr-defined]
+    with session_scope() as db:
+        assert db.scalars(select(InspectionEvidence).where(InspectionEvidence.inspection_id == inspection_id)).all() \
+            == []
+    context.set_offline(False)
+    again = context.new_page()
+    again.goto(live_server(f"/inspections/visits/{inspection_id}"))
+    again.locator("#sync").filter(has_text="所有作答已保存").wait_for(timeout=20_000)
+    with session_scope() as db:
+        kept = {e.kind: e for e in db.scalars(select(InspectionEvidence).where(
+            InspectionEvidence.inspection_id == inspection_id))}
+        assert set(kept) == {"photo", "video"} and kept["video"].point_code == f"{ITEM}-02"
+    again.reload()
+    frames = again.locator("#videos .frames img")
+    frames.first.wait_for()
+    assert frames.count() == 2
+    assert again.locator("#videos .frames li span").all_inner_texts() == ["0:00", "0:01"]
+    loaded = again.evaluate(
+        "[...document.querySelectorAll('#videos .frames img')].map(i => i.complete && i.naturalWidth)")
+    assert loaded == [160, 160]  # the key frames are real pictures, 160 px wide
+    again.locator("#videos").screenshot(path=str(screenshot(again, "inspection-video-frames")))

@@ -104,6 +104,28 @@ def download_evidence(sha256: str, db: SessionDep, user: CurrentUser) -> Streami
     return StreamingResponse(chunks(), media_type=row.content_type, headers=headers)
 
 
+@router.get("/evidence/{sha256}/frames")
+def evidence_frames(sha256: str, db: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """The key frames of a video (the thumbnail timeline): position, time in the video, image link."""
+    evidence.get_evidence(db, sha256=sha256, actor=user)
+    return [{"position": f.position, "at_seconds": float(f.at_seconds), "sha256": f.sha256,
+             "url": f"/api/v1/evidence/{sha256}/frames/{f.position}"}
+            for f in evidence.key_frames(db, sha256=sha256, actor=user)]
+
+
+@router.get("/evidence/{sha256}/frames/{position}", response_class=StreamingResponse,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def evidence_frame(sha256: str, position: int, db: SessionDep, user: CurrentUser) -> StreamingResponse:
+    handle = evidence.open_frame(db, sha256=sha256, position=position, actor=user)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(evidence.CHUNK):
+                yield chunk
+
+    return StreamingResponse(chunks(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/audit/verify", response_model=VerifyRead)
 def verify_chain(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Walk the whole audit chain (system admins only)."""

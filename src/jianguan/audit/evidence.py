@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.audit import service as audit
-from jianguan.audit.models import EvidenceFile
+from jianguan.audit.models import EvidenceFile, EvidenceFrame
 from jianguan.auth.scope import visible
 from jianguan.config import get_settings
 from jianguan.core.errors import DomainError, Invalid, NotFound
@@ -324,3 +324,69 @@ def verify_all_evidence(
         for sha256 in hashes:
             yield sha256, verify_evidence_file(sha256, storage=storage)
         last = hashes[-1]
+
+
+# --- video key frames ---------------------------------------------------------------------------------
+
+MAX_FRAMES = 12
+FRAME_TIMEOUT_SECONDS = 120
+_PTS = re.compile(r"Parsed_showinfo.*?pts_time:\s*([0-9.]+)")
+
+
+def key_frames(db: Session, *, sha256: str, actor: User | None,
+               storage: EvidenceStorage | None = None) -> list[EvidenceFrame]:
+    """The video's key frames (I-frames, at most 12, at most 320 px wide) as JPEGs in the store, with their time
+    in the video: the thumbnail timeline. Made once with Debian's ffmpeg (scripts/system-deps.sh);
+    an empty list when the file is no video or ffmpeg cannot read it (the video itself stays evidence)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from decimal import Decimal
+
+    check_sha256(sha256)
+    made = list(db.scalars(select(EvidenceFrame).where(EvidenceFrame.video_sha256 == sha256)
+                           .order_by(EvidenceFrame.position)))
+    if made:
+        return made
+    ffmpeg = shutil.which("ffmpeg")
+    storage = storage or get_storage()
+    if ffmpeg is None or not isinstance(storage, LocalEvidenceStorage) or not storage.exists(sha256):
+        log.warning("no key frames for %s: ffmpeg or the stored file is missing", sha256)
+        return []
+    with tempfile.TemporaryDirectory(prefix="jg-frames-") as tmp:
+        command = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "info", "-skip_frame", "nokey",
+                   "-i", str(storage.path(sha256)), "-vf", "scale='min(320,iw)':-2,showinfo",
+                   "-fps_mode", "passthrough", "-frames:v", str(MAX_FRAMES), "-q:v", "5", "-f", "image2",
+                   f"{tmp}/frame-%03d.jpg"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=FRAME_TIMEOUT_SECONDS,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            log.warning("key frames of %s took longer than %s s", sha256, FRAME_TIMEOUT_SECONDS)
+            return []
+        times = [Decimal(t).quantize(Decimal("0.001")) for t in _PTS.findall(done.stderr)]
+        files = sorted(Path(tmp).glob("frame-*.jpg"))
+        if done.returncode != 0 or not files:
+            log.warning("ffmpeg found no key frames in %s: %s", sha256, done.stderr[-300:])
+            return []
+        for position, file in enumerate(files):
+            with file.open("rb") as fh:
+                frame_sha, _ = storage.put(fh)
+            at = times[position] if position < len(times) else Decimal(0)
+            made.append(EvidenceFrame(video_sha256=sha256, position=position, at_seconds=at, sha256=frame_sha))
+    db.add_all(made)
+    db.flush()
+    audit.record(db, actor=actor, action="evidence.frames", object_type="evidence", object_id=None,
+                 payload={"video": sha256, "frames": [f.sha256 for f in made]},
+                 detail={"video": sha256, "frames": len(made)})
+    return made
+
+
+def open_frame(db: Session, *, sha256: str, position: int, actor: User) -> IO[bytes]:
+    """A key frame, for whoever may read the video."""
+    get_evidence(db, sha256=sha256, actor=actor)
+    frame = db.scalar(select(EvidenceFrame).where(EvidenceFrame.video_sha256 == sha256,
+                                                  EvidenceFrame.position == position))
+    if frame is None:
+        raise NotFound(N_("No such key frame."))
+    return get_storage().open(frame.sha256)

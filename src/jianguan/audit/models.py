@@ -4,8 +4,9 @@ index of evidence files (the files themselves live in the evidence store, named 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jianguan.db import Base, IdMixin, utcnow
@@ -64,3 +65,16 @@ class EvidenceFile(IdMixin, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str] = mapped_column(Text, default="")
     audit_entry_id: Mapped[int | None] = mapped_column(Integer)  # the chain entry recording the upload
+
+
+class EvidenceFrame(IdMixin, Base):
+    """A key frame of a stored video (JPEG in the evidence store), for the thumbnail timeline; derived
+    from the video by ffmpeg, so it can always be made again from the video itself."""
+
+    __tablename__ = "evidence_frames"
+    __table_args__ = (UniqueConstraint("video_sha256", "position"),)
+
+    video_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[int]
+    at_seconds: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -69,6 +69,18 @@ def _by_point(evidence: list[InspectionEvidence]) -> dict[str, list[InspectionEv
     return out
 
 
+def _frames(db: Any, shas: list[str]) -> dict[str, list[Any]]:
+    """Each video's key frames, for its thumbnail timeline."""
+    from jianguan.audit.models import EvidenceFrame
+
+    out: dict[str, list[Any]] = {}
+    if shas:
+        for frame in db.scalars(select(EvidenceFrame).where(EvidenceFrame.video_sha256.in_(shas))
+                                .order_by(EvidenceFrame.position)):
+            out.setdefault(frame.video_sha256, []).append(frame)
+    return out
+
+
 def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
     entity = db.get(Entity, record.entity_id)
     officers = {o.id: o for o in db.query(Officer).filter(Officer.id.in_(
@@ -85,6 +97,8 @@ def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
             "region": codes.region_name(db, entity.region_code) if entity else "",
             "on_team": visits.on_team(record, user),
             "documents": documents.for_subject(db, subject_type="inspection", subject_id=record.id, actor=user),
+            "videos": [e for e in evidence if e.content_type.startswith("video/")],
+            "frames": _frames(db, [e.sha256 for e in evidence if e.content_type.startswith("video/")]),
             "points": {a.point_code: db.get(CheckPoint, a.check_point_id) for a in record.answers if a.check_point_id}}
 
 

@@ -434,6 +434,8 @@ def attach(db: Session, *, inspection_id: int, stream: Any, filename: str, conte
                              taken_at=stored.taken_at, latitude=lat, longitude=lon, note=note, uploaded_by=actor.id)
     db.add(row)
     db.flush()
+    if stored.content_type.startswith("video/"):  # the thumbnail timeline of the video
+        evidence_store.key_frames(db, sha256=stored.sha256, actor=actor)
     return row
 
 

@@ -1,6 +1,7 @@
 /* On-site checklist (掌上执法): every change is saved at once through the API; while the phone is
-   offline, changes wait in localStorage (answers) and in memory (photos, the signature) and are sent
-   when the connection is back. "Finish the visit" waits until everything is sent, then submits. */
+   offline, changes wait on the phone — answers in localStorage, photos, videos and the signature in
+   IndexedDB, so closing or reloading the page loses nothing — and are sent when the connection is
+   back. "Finish the visit" waits until everything is sent, then submits. */
 (function () {
   "use strict";
   var form = document.getElementById("visit-form");
@@ -9,7 +10,7 @@
   var base = "/api/v1/inspections/visits/" + id;
   var storeKey = "jianguan.visit." + id;
   var bar = document.getElementById("sync");
-  var uploads = [];  // {url, data: FormData, done}
+  var uploads = [];  // {url, data: FormData, done, key (IndexedDB), stored (Promise)}
   var finishing = false, busy = false;
 
   function queued() {
@@ -72,12 +73,12 @@
       });
     });
     uploads.slice().forEach(function (job) {
-      chain = chain.then(function () {
+      chain = chain.then(function () { return job.stored; }).then(function () {
         return send(job.url, {method: "POST", body: job.data}).then(function (saved) {
-          uploads.splice(uploads.indexOf(job), 1);
+          uploads.splice(uploads.indexOf(job), 1); forget(job);
           if (job.done) job.done(saved);
         }, function (e) {
-          if (e.refused) { uploads.splice(uploads.indexOf(job), 1); error = e.message; } else throw e;
+          if (e.refused) { uploads.splice(uploads.indexOf(job), 1); forget(job); error = e.message; } else throw e;
         });
       });
     });
@@ -86,6 +87,65 @@
       if (finishing && pending() === 0 && !error) submitFinish();
     }, function () { busy = false; status(); });
   }
+
+  // Uploads wait in IndexedDB (files included) until the server has them.
+  var idb = null;
+  function openStore() {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) return resolve(null);
+      var req = indexedDB.open("jianguan-uploads", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("uploads", {keyPath: "key", autoIncrement: true}); };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { resolve(null); };
+    });
+  }
+  function table(mode) { return idb.transaction("uploads", mode).objectStore("uploads"); }
+  function enqueue(job) {
+    uploads.push(job);
+    job.stored = new Promise(function (resolve) {
+      if (!idb) return resolve();
+      var fields = {}, file = job.data.get("file");
+      job.data.forEach(function (value, name) { if (name !== "file") fields[name] = value; });
+      var req = table("readwrite").add({inspection: id, url: job.url, kind: job.kind, fields: fields, file: file,
+                                        name: file && file.name ? file.name : "file"});
+      req.onsuccess = function () { job.key = req.result; resolve(); };
+      req.onerror = function () { resolve(); };
+    });
+  }
+  function forget(job) { if (idb && job.key !== undefined) table("readwrite").delete(job.key); }
+  function chipFor(point, kind, name) {
+    var thumbs = document.querySelector('[data-thumbs="' + (point || kind) + '"]');
+    var chip = document.createElement("span");
+    chip.className = "thumb"; chip.textContent = name + " …";
+    if (thumbs) thumbs.appendChild(chip);
+    return chip;
+  }
+  function uploaded(chip) {
+    return function (saved) { chip.textContent = form.dataset.uploaded + " · " + saved.sha256.slice(0, 8); };
+  }
+  function signed(saved) {
+    var save = document.getElementById("sig-save");
+    if (save) save.textContent = "✓ " + save.textContent;
+    // Signing changed the inspection: the finish form must carry its new version, not a stale one.
+    var version = document.querySelector('#step-form input[name="version"]');
+    if (version && saved && saved.version) version.value = saved.version;
+  }
+  openStore().then(function (store) {  // what an earlier visit of this page left unsent
+    idb = store;
+    if (!idb) return;
+    var req = table("readonly").getAll();
+    req.onsuccess = function () {
+      (req.result || []).filter(function (row) { return row.inspection === id; }).forEach(function (row) {
+        var data = new FormData();
+        Object.keys(row.fields).forEach(function (name) { data.append(name, row.fields[name]); });
+        if (row.file) data.append("file", row.file, row.name);
+        var done = row.kind === "signature" ? signed
+          : uploaded(chipFor(row.fields.point_code || "", row.fields.kind || "photo", row.name));
+        uploads.push({url: row.url, data: data, kind: row.kind, key: row.key, stored: Promise.resolve(), done: done});
+      });
+      status(); flush();
+    };
+  });
 
   function remember(point) {
     var q = queued();
@@ -124,8 +184,8 @@
 
   function photo(input, kind) {
     var point = input.dataset.photo || "", file = input.files && input.files[0];
-    kind = kind || "photo";
     if (!file) return;
+    kind = kind || (file.type && file.type.indexOf("video/") === 0 ? "video" : "photo");
     var takenAt = new Date().toISOString();
     where(function (pos) {
       var data = new FormData();
@@ -134,13 +194,8 @@
       if (point) data.append("point_code", point);
       data.append("taken_at", takenAt);
       if (pos) { data.append("latitude", pos.coords.latitude); data.append("longitude", pos.coords.longitude); }
-      var thumbs = document.querySelector('[data-thumbs="' + (point || kind) + '"]');
-      var chip = document.createElement("span");
-      chip.className = "thumb"; chip.textContent = (file.name || "photo") + " …";
-      thumbs.appendChild(chip);
-      uploads.push({url: base + "/evidence", data: data, done: function (saved) {
-        chip.textContent = form.dataset.uploaded + " · " + saved.sha256.slice(0, 8);
-      }});
+      var chip = chipFor(point, kind, file.name || kind);
+      enqueue({url: base + "/evidence", data: data, kind: kind, done: uploaded(chip)});
       input.value = "";
       status(); flush();
     });
@@ -168,12 +223,7 @@
         var data = new FormData();
         data.append("file", blob, "signature.png");
         data.append("signer", signer);
-        uploads.push({url: base + "/signature", data: data, done: function (saved) {
-          document.getElementById("sig-save").textContent = "✓ " + document.getElementById("sig-save").textContent;
-          // Signing changed the inspection: the finish form must carry its new version, not a stale one.
-          var version = document.querySelector('#step-form input[name="version"]');
-          if (version && saved && saved.version) version.value = saved.version;
-        }});
+        enqueue({url: base + "/signature", data: data, kind: "signature", done: signed});
         status(); flush();
       }, "image/png");
     });
