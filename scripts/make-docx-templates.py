@@ -101,7 +101,7 @@ def inspection_record() -> None:
     doc = new(seal=False)
     facts(doc, [("被检查单位", "{{ entity.name }}"), ("统一社会信用代码", "{{ entity.uscc or '—' }}"),
                 ("检查地点", "{{ place or entity.address or '—' }}{% if gps %}（定位 {{ gps }}）{% endif %}"),
-                ("检查时间", "{{ started_at }} 至 {{ ended_at }}"), ("检查事项", ITEMS),
+                ("检查时间", "{{ started_at }} 至 {{ ended_at }}"), ("检查方式", "{{ method }}"), ("检查事项", ITEMS),
                 ("执法人员", OFFICERS + "，已出示执法证件")])
     para(doc, "检查情况", indent=False, bold=True)
     table(doc, ["序号", "检查内容", "结果", "情况说明"], ["{{ a.n }}", "{{ a.text }}", "{{ a.answer }}", "{{ a.note }}"],

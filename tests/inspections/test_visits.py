@@ -311,3 +311,13 @@ def test_the_other_departments_of_a_joint_plan_are_copied(db: Session, world: Wo
     visits.decide(db, inspection_id=record.id, action="approve_preparation", actor=world.leader)
     copied = db.scalars(select(Notification).where(Notification.kind == "inspection.copied")).all()
     assert [n.user_id for n in copied] == [binjiang_leader.id] and copied[0].params["date"] == "2026-12-21"
+
+
+def test_a_remote_inspection_is_chosen_among_the_plans_methods(db: Session, world: World) -> None:
+    record = begun(db, world, methods=["on_site", "remote_video"])[0]
+    user = member(db, world, record, 0)
+    with pytest.raises(Invalid) as wrong:
+        visits.schedule(db, inspection_id=record.id, on=dt.date(2026, 12, 21), method="mystery_shopper", actor=user)
+    assert wrong.value.field == "method" and record.method == "on_site"
+    visits.schedule(db, inspection_id=record.id, on=dt.date(2026, 12, 21), method="remote_video", actor=user)
+    assert record.method == "remote_video" and record.scheduled_on == dt.date(2026, 12, 21)

@@ -163,7 +163,7 @@ def get_visit(inspection_id: int, db: SessionDep, user: CurrentUser) -> dict[str
 
 @router.post("/visits/{inspection_id}/schedule")
 def schedule(inspection_id: int, body: ScheduleIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return inspection_dict(visits.schedule(db, inspection_id=inspection_id, on=body.on,
+    return inspection_dict(visits.schedule(db, inspection_id=inspection_id, on=body.on, method=body.method,
                                            expected_version=body.expected_version, actor=user))
 
 

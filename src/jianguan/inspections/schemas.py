@@ -102,6 +102,7 @@ def draw_dict(draw: Any) -> dict[str, Any]:
 
 class ScheduleIn(BaseModel):
     on: dt.date
+    method: str = ""  # one of the plan's methods: on site, documents, online, remote video, mystery shopper
     expected_version: int | None = None
 
 

@@ -69,6 +69,13 @@ def _by_point(evidence: list[InspectionEvidence]) -> dict[str, list[InspectionEv
     return out
 
 
+def _plan_methods(db: Any, record: Any) -> list[str]:
+    from jianguan.inspections.models import InspectionPlan
+
+    plan = db.get(InspectionPlan, record.plan_id) if record.plan_id else None
+    return list(plan.methods) if plan is not None else [record.method]
+
+
 def _frames(db: Any, shas: list[str]) -> dict[str, list[Any]]:
     """Each video's key frames, for its thumbnail timeline."""
     from jianguan.audit.models import EvidenceFrame
@@ -98,6 +105,7 @@ def _context(db: Any, record: Any, user: Any) -> dict[str, Any]:
             "on_team": visits.on_team(record, user),
             "documents": documents.for_subject(db, subject_type="inspection", subject_id=record.id, actor=user),
             "videos": [e for e in evidence if e.content_type.startswith("video/")],
+            "methods": _plan_methods(db, record), "method_labels": codes.labels(db, "inspection_method"),
             "frames": _frames(db, [e.sha256 for e in evidence if e.content_type.startswith("video/")]),
             "points": {a.point_code: db.get(CheckPoint, a.check_point_id) for a in record.answers if a.check_point_id}}
 
@@ -166,12 +174,12 @@ def decide(request: Request, inspection_id: int, db: SessionDep, user: PageUser,
 
 @router.post("/inspections/visits/{inspection_id:int}/schedule", dependencies=[CsrfProtected])
 def schedule(request: Request, inspection_id: int, db: SessionDep, user: PageUser, on: Annotated[str, Form()] = "",
-             version: Annotated[int | None, Form()] = None) -> Response:
+             method: Annotated[str, Form()] = "", version: Annotated[int | None, Form()] = None) -> Response:
     with page_step(request, db, N_("Visit scheduled for {date}."), date=on):
         day = form_date("scheduled_on", on)
         if day is None:
             raise Invalid("scheduled_on", N_("Dates are written YYYY-MM-DD."))
-        visits.schedule(db, inspection_id=inspection_id, on=day, expected_version=version, actor=user)
+        visits.schedule(db, inspection_id=inspection_id, on=day, method=method, expected_version=version, actor=user)
     return _back(inspection_id)
 
 

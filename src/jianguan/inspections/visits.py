@@ -49,6 +49,7 @@ from jianguan.inspections.models import (
 from jianguan.officers import roster
 from jianguan.officers.credentials import credential_validity
 from jianguan.officers.models import Credential
+from jianguan.reference import service as ref
 
 NO_NOTICE = {"complaint": N_("Complaint-triggered: no advance notice (the complaint is verified as found)."),
              "unannounced": N_("Unannounced (四不两直): no advance notice.")}
@@ -280,9 +281,10 @@ def _team_only(record: Inspection, actor: User | None) -> None:
         raise Forbidden(N_("Only the inspection's officers may do this."))
 
 
-def schedule(db: Session, *, inspection_id: int, on: dt.date, expected_version: int | None = None,
+def schedule(db: Session, *, inspection_id: int, on: dt.date, method: str = "", expected_version: int | None = None,
              actor: User | None) -> Inspection:
-    """Set the visit date; while the notice is still to be given, its due date follows."""
+    """Set the visit date (and, among the plan's methods, how: on site, by documents, online or by
+    remote video — the same record either way); while the notice is to be given, its due date follows."""
     record = get_inspection(db, inspection_id=inspection_id, actor=actor)
     check_version(record, expected_version)
     _team_only(record, actor)
@@ -293,13 +295,20 @@ def schedule(db: Session, *, inspection_id: int, on: dt.date, expected_version: 
     if plan is not None and not plan.starts_on <= on <= plan.ends_on:
         raise Invalid("scheduled_on", N_("The visit must fall within the plan's period ({start} – {end})."),
                       start=plan.starts_on.isoformat(), end=plan.ends_on.isoformat())
+    if method and method != record.method:
+        allowed = plan.methods if plan is not None else [i.code for i in ref.domain_items(db, "inspection_method")]
+        if method not in allowed:
+            raise Invalid("method", N_("The method must be one of the plan's: {allowed}."),
+                          allowed=", ".join(allowed))
+        record.method = method
     record.scheduled_on = on
     if record.state == wf.NOTICE:
         due = workflow.calendar(db).working_days_before(on, wf.NOTICE_WORKING_DAYS)
         record.due_date, record.due_unconfirmed = due.date, due.unconfirmed
     db.flush()
     audit.record(db, actor=actor, action="inspection.schedule", object_type="inspection", object_id=record.id,
-                 payload={"scheduled_on": on.isoformat()}, detail={"code": record.code, "on": on.isoformat()})
+                 payload={"scheduled_on": on.isoformat(), "method": record.method},
+                 detail={"code": record.code, "on": on.isoformat(), "method": record.method})
     return record
 
 
