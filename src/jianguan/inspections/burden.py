@@ -179,16 +179,18 @@ def overlaps(db: Session, *, actor: User, on: dt.date, window_days: int = WINDOW
     """Objects visited or due to be visited by two or more departments within ``window_days`` of each
     other, for the same item or items the catalog finds overlapping."""
     lo, hi = on - dt.timedelta(days=window_days), on + dt.timedelta(days=window_days)
-    day = func.coalesce(Inspection.scheduled_on, func.date(Inspection.visit_started_at))
+    shanghai = dt.timedelta(hours=8)
+    first = dt.datetime.combine(lo, dt.time(), tzinfo=dt.UTC) - shanghai
+    last = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) - shanghai
     stmt = (select(Inspection).where(visible(Inspection, actor), Inspection.state != wf.CANCELLED,
-                                     or_(and_(Inspection.scheduled_on.is_not(None),
-                                              Inspection.scheduled_on.between(lo, hi)),
+                                     or_(Inspection.scheduled_on.between(lo, hi),
                                          and_(Inspection.scheduled_on.is_(None),
-                                              Inspection.visit_started_at.is_not(None)))))
+                                              Inspection.visit_started_at >= first,
+                                              Inspection.visit_started_at < last))))
     if region:
         stmt = stmt.where(in_region(Inspection.region_code, region))
     by_entity: dict[int, list[Inspection]] = {}
-    for record in db.scalars(stmt.order_by(Inspection.entity_id, day)):
+    for record in db.scalars(stmt.order_by(Inspection.entity_id, Inspection.id)):
         when = _day(record)
         if when is not None and lo <= when <= hi:
             by_entity.setdefault(record.entity_id, []).append(record)
