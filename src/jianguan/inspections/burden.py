@@ -73,13 +73,18 @@ def _inspections(db: Session, actor: User, year: int, region: str) -> pl.DataFra
 
 def _notice_materials(db: Session, actor: User, year: int, region: str) -> pl.DataFrame:
     """Materials each inspection notice of the year demanded (its frozen list)."""
-    stmt = select(Document.entity_id, Document.context).where(
+    if db.get_bind().dialect.name == "sqlite":
+        length = func.json_array_length(Document.context, "$.materials")
+    else:
+        length = func.json_array_length(Document.context.op("->")("materials"))
+    asked = func.coalesce(length, 0)
+    stmt = select(Document.entity_id, asked).where(
         visible(Document, actor), Document.kind == "inspection_notice", Document.year == year,
         Document.voided_at.is_(None), Document.entity_id.is_not(None))
     if region:
         stmt = stmt.where(in_region(Document.region_code, region))
-    rows = [(entity_id, len(context.get("materials") or [])) for entity_id, context in db.execute(stmt)]
-    return pl.DataFrame(rows, schema={"entity_id": pl.Int64, "documents": pl.Int64}, orient="row")
+    return select_frame(db, stmt, {"entity_id": pl.Int64, "documents": pl.Int64}).with_columns(
+        pl.col("documents").fill_null(0))
 
 
 def _matter_visits(db: Session, actor: User, year: int, region: str) -> pl.DataFrame:
@@ -182,20 +187,33 @@ def overlaps(db: Session, *, actor: User, on: dt.date, window_days: int = WINDOW
     shanghai = dt.timedelta(hours=8)
     first = dt.datetime.combine(lo, dt.time(), tzinfo=dt.UTC) - shanghai
     last = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) - shanghai
-    stmt = (select(Inspection).where(visible(Inspection, actor), Inspection.state != wf.CANCELLED,
-                                     or_(Inspection.scheduled_on.between(lo, hi),
-                                         and_(Inspection.scheduled_on.is_(None),
-                                              Inspection.visit_started_at >= first,
-                                              Inspection.visit_started_at < last))))
+    where = [visible(Inspection, actor), Inspection.state != wf.CANCELLED,
+             or_(Inspection.scheduled_on.between(lo, hi),
+                 and_(Inspection.scheduled_on.is_(None), Inspection.visit_started_at >= first,
+                      Inspection.visit_started_at < last))]
     if region:
-        stmt = stmt.where(in_region(Inspection.region_code, region))
+        where.append(in_region(Inspection.region_code, region))
+    # Columnar first: only objects where two agencies share an item (or an overlapping pair) go on.
+    seen = select_frame(db, select(Inspection.entity_id, Inspection.agency_id, cast(Inspection.item_codes, String))
+                        .where(*where), {"entity_id": pl.Int64, "agency_id": pl.Int64, "items": pl.Utf8})
+    if seen.height == 0:
+        return []
+    several = seen.group_by("entity_id").agg(pl.col("agency_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
+    if several.height == 0:
+        return []
+    pairs = _overlapping_items(db)
+    suspects = _suspects(seen.join(several.select("entity_id"), on="entity_id"), pairs)
+    if not suspects:
+        return []
     by_entity: dict[int, list[Inspection]] = {}
-    for record in db.scalars(stmt.order_by(Inspection.entity_id, Inspection.id)):
-        when = _day(record)
-        if when is not None and lo <= when <= hi:
-            by_entity.setdefault(record.entity_id, []).append(record)
-    pairs = _overlapping_items(db) if by_entity else set()
-    agencies = {a.id: a.name for a in db.scalars(select(Agency))} if by_entity else {}
+    for chunk in range(0, len(suspects), 5000):
+        ids = suspects[chunk:chunk + 5000]
+        for record in db.scalars(select(Inspection).where(*where, Inspection.entity_id.in_(ids))
+                                 .order_by(Inspection.entity_id, Inspection.id)):
+            when = _day(record)
+            if when is not None and lo <= when <= hi:
+                by_entity.setdefault(record.entity_id, []).append(record)
+    agencies = {a.id: a.name for a in db.scalars(select(Agency))}
     out: list[Overlap] = []
     for entity_id, records in by_entity.items():
         if len({r.agency_id for r in records}) < 2:
@@ -219,6 +237,19 @@ def overlaps(db: Session, *, actor: User, on: dt.date, window_days: int = WINDOW
              "lead_agency": agencies.get(lead.agency_id, "") if lead else None,
              "merge": [r.code for r in pending], "possible": len({r.agency_id for r in pending}) >= 2}))
     return sorted(out, key=lambda o: (not o.proposal["possible"], o.entity_name))
+
+
+def _suspects(rows: pl.DataFrame, pairs: set[frozenset[str]]) -> list[int]:
+    """Entities where inspections of two different agencies name the same item or an overlapping pair."""
+    items = (rows.with_columns(pl.col("items").str.json_decode(pl.List(pl.Utf8)))
+             .explode("items").drop_nulls("items").rename({"items": "item"}))
+    links = [(a, b) for pair in pairs if len(pair) == 2 for a, b in (tuple(pair), tuple(pair)[::-1])]
+    related = pl.concat([items.select(pl.col("item"), pl.col("item").alias("other")).unique(),
+                         pl.DataFrame(links, schema={"item": pl.Utf8, "other": pl.Utf8}, orient="row")])
+    left = items.join(related, on="item")
+    right = items.select("entity_id", pl.col("agency_id").alias("agency_b"), pl.col("item").alias("other"))
+    hits = left.join(right, on=["entity_id", "other"]).filter(pl.col("agency_id") != pl.col("agency_b"))
+    return sorted(hits.get_column("entity_id").unique().to_list())
 
 
 def _day(record: Inspection) -> dt.date | None:
