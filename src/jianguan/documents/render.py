@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 import zipfile
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -102,5 +103,17 @@ def render_pdf(template: bytes, context: Mapping[str, Any], images: ImageLoader)
         raise Invalid("template", N_("The HTML template must be UTF-8 text.")) from exc
     except TemplateError as exc:
         raise _template_error("html", exc) from exc
-    pdf: bytes = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    with _FONTS_LOCK:  # one font configuration per process: without it every render keeps ~15 MB
+        pdf: bytes = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf(
+            font_config=_font_config())
     return pdf
+
+
+_FONTS_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _font_config() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
