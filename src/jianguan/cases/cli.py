@@ -1,0 +1,65 @@
+"""``jianguan discretion list|suggest`` — the discretion benchmark engine from the command line. Thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jianguan.core.errors import DomainError
+
+discretion_app = typer.Typer(help="Discretion benchmarks (裁量基准).", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@discretion_app.command("list")
+def list_rules(as_json: JsonOpt = False) -> None:
+    """The shipped rules (newest version of each)."""
+    from jianguan.cases import discretion
+    from jianguan.cli import print_json
+
+    out = [{"code": code, "version": versions[0].version, "title": versions[0].title,
+            "effective_from": versions[0].effective_from.isoformat()} for code, versions in discretion.rules().items()]
+    if as_json:
+        print_json(out)
+        return
+    for rule in out:
+        typer.echo(f"{rule['code']}  v{rule['version']}  {rule['title']}")
+
+
+@discretion_app.command("suggest")
+def suggest(rule: Annotated[str, typer.Option("--rule", help="Rule code, e.g. SP-124.")],
+            facts: Annotated[Path, typer.Option("--facts", help="JSON object of case facts.", exists=True)],
+            on: Annotated[str, typer.Option(help="Date of the act (YYYY-MM-DD); default today.")] = "",
+            as_json: JsonOpt = False) -> None:
+    """Tier, range (yuan, two decimals), penalty kinds, legal basis and reasons for the case's facts."""
+    from jianguan.cases import discretion
+    from jianguan.cli import fail, print_json
+    from jianguan.core.errors import Invalid
+    from jianguan.core.i18n import N_
+
+    try:
+        try:
+            raw = json.loads(facts.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise Invalid("facts", N_("The facts file is not valid JSON: {problem}."), problem=str(exc)) from None
+        if not isinstance(raw, dict):
+            raise Invalid("facts", N_("The facts file must hold one JSON object of facts."))
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+        result = discretion.suggest(rule, raw, on=day).as_dict()
+    except DomainError as error:
+        fail(error)
+    if as_json:
+        print_json(result)
+        return
+    span = "—" if result["range"] is None else f"{result['range'][0]} – {result['range'][1]} 元"
+    typer.echo(f"{result['tier_name']}：{span}（法定 {result['legal_range'][0]} – {result['legal_range'][1]} 元）")
+    typer.echo("理由：" + "；".join(result["reasons"]))
+    typer.echo(result["basis"])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(discretion_app, name="discretion")
