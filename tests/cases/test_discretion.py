@@ -54,6 +54,18 @@ def range_of(code: str, **facts: object) -> tuple[str, tuple[str, str] | None]:
      ("18500.00", "36500.00")),
     ("SP-126-54", {"harm": "none"}, "lighter", ("5000.00", "18500.00")),
     ("SP-126-54", {"repeat_within_years": 2}, "heavier", ("36500.00", "50000.00")),
+    # 广告法第五十五条: 3–5× the advertising fee; fee unknown → ¥200,000–1,000,000; three times in two years
+    # or serious → 5–10×, or ¥1,000,000–2,000,000.
+    ("GG-55", {"advertising_fee": "100000"}, "ordinary", ("360000.00", "440000.00")),
+    ("GG-55", {"ad_fee_unknown_or_low": True, "first_violation": True}, "lighter", ("200000.00", "440000.00")),
+    ("GG-55", {"advertising_fee": "100000", "violations_within_two_years": 3}, "ordinary",
+     ("650000.00", "850000.00")),
+    ("GG-55", {"ad_fee_unknown_or_low": True, "harm": "serious", "affects_minors_or_elderly": True}, "heavier",
+     ("1700000.00", "2000000.00")),
+    # 价格法第四十二条 (明码标价): up to ¥5,000; 首违不罚.
+    ("JG-42", {}, "ordinary", ("1500.00", "3500.00")),
+    ("JG-42", {"first_violation": True, "harm": "none", "corrected_in_time": True}, "no_penalty", None),
+    ("JG-42", {"refused_to_rectify": True}, "heavier", ("3500.00", "5000.00")),
 ])
 def test_scenarios(code: str, facts: dict[str, object], tier: str, span: tuple[str, str] | None) -> None:
     assert range_of(code, **facts) == (tier, span)
@@ -112,7 +124,8 @@ def test_tiers_partition_the_legal_range_in_order(low: Decimal, width: Decimal, 
     assert all(lo <= hi for lo, hi in tiers.values())
 
 
-facts = st.fixed_dictionaries({"goods_value": amounts.map(str)}, optional={
+facts = st.fixed_dictionaries({"goods_value": amounts.map(str), "advertising_fee": amounts.map(str)}, optional={
+    "ad_fee_unknown_or_low": st.booleans(), "violations_within_two_years": st.integers(1, 5),
     "first_violation": st.booleans(), "corrected_in_time": st.booleans(), "refused_to_rectify": st.booleans(),
     "repeat_within_years": st.integers(0, 5), "harm": st.sampled_from(["none", "slight", "general", "serious"]),
     "affects_minors_or_elderly": st.booleans(), "obstructed_inspection": st.booleans(),
