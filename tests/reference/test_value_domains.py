@@ -37,6 +37,7 @@ SPEC = {
     "answer_type": ["yes_no", "number", "choice", "text", "photo"],
     # the inspections' (issue 6)
     "plan_kind": ["routine_random", "targeted", "campaign", "follow_up", "complaint", "unannounced", "joint"],
+    "case_source": ["inspection_finding", "complaint", "risk_warning", "transfer", "assigned", "other"],
     "matter_level": ["central", "provincial", "city", "county"],
     "accountability_measure": ["interview", "circulate_criticism", "self_review", "admonish", "organisational",
                                "disciplinary", "refer"],

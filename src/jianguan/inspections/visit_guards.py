@@ -200,3 +200,12 @@ def rejected(ctx: workflow.Context) -> None:
                         body=N_("Rectification rejected twice: {text}"),
                         params={"code": finding.inspection.code, "text": finding.text[:60]},
                         link=f"/inspections/visits/{finding.inspection_id}", actor=ctx.actor)
+
+
+def transferred(ctx: workflow.Context) -> None:
+    """移送立案: the finding becomes a case lead of the agency, linked both ways."""
+    from jianguan.cases import service as cases
+
+    case = cases.from_finding(ctx.db, ctx.record, actor=ctx.actor, comment=ctx.comment)
+    ctx.record.case_ref = case.code
+    ctx.payload["case"] = case.code

@@ -254,7 +254,7 @@ FINDING = register(
             T("reject", EVIDENCE_SUBMITTED, RECTIFYING, roles=FIELD, permit=_finding_on_team,
               guard=_comment_required, effect=_visit_effect("rejected")),
             T("transfer_to_case", (OPEN, PLAN_SUBMITTED, RECTIFYING, EVIDENCE_SUBMITTED), TRANSFERRED, roles=FIELD,
-              permit=_finding_on_team, guard=_comment_required),
+              permit=_finding_on_team, guard=_comment_required, effect=_visit_effect("transferred")),
         ],
         deadlines=[Deadline(OPEN, on=_rectify_by), Deadline(PLAN_SUBMITTED, on=_rectify_by),
                    Deadline(RECTIFYING, on=_rectify_by)],

@@ -119,6 +119,14 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("unannounced", "四不两直"),
         ("joint", "部门联合检查"),
     )),
+    ("case_source", "案件来源", "行政处罚案件线索的来源", (
+        ("inspection_finding", "监督检查发现"),
+        ("complaint", "投诉举报"),
+        ("risk_warning", "风险预警"),
+        ("transfer", "其他部门移送"),
+        ("assigned", "上级交办"),
+        ("other", "其他"),
+    )),
     ("matter_level", "督查事项层级", "督查事项来自哪一级的决策部署", (
         ("central", "中央决策部署"),
         ("provincial", "省级重点任务"),
