@@ -43,6 +43,13 @@ def print_json(data: Any) -> None:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def operator() -> Any:
+    """The operator's view from the command line: every agency (a transient, unsaved account)."""
+    from jianguan.auth.models import User
+
+    return User(username="cli", display_name="cli", roles=["system_admin"], data_scope="all")
+
+
 def fail(error: DomainError) -> NoReturn:
     """A refused command: the message in Chinese on stderr, exit status 2."""
     err_console.print(f"[red]✗ {error.localized('zh_CN')}[/] ({error.code}; {error.details or ''})")

@@ -81,6 +81,14 @@ def test_the_suggestion_quotes_the_law_and_adds_revocation_when_heavier() -> Non
     assert discretion.suggest("SP-124", {"goods_value": "20000"}, on=ON).kinds == ("4", "5", "3")
 
 
+def test_a_rule_asks_only_for_the_facts_it_uses() -> None:
+    rule = discretion.rule_for("CP-49", ON)
+    assert discretion.facts_of(rule) == ["goods_value", "first_violation", "repeat_within_years",
+                                         "obstructed_inspection", "coerced", "meritorious", "eliminated_harm",
+                                         "harm"]
+    assert "advertising_fee" in discretion.facts_of(discretion.rule_for("GG-55", ON))
+
+
 def test_bad_facts_are_named() -> None:
     with pytest.raises(Invalid) as bad:
         discretion.suggest("CP-49", {"goods_value": "一万", "harm": "有点", "colour": "red"}, on=ON)

@@ -61,5 +61,31 @@ def suggest(rule: Annotated[str, typer.Option("--rule", help="Rule code, e.g. SP
     typer.echo(result["basis"])
 
 
+case_app = typer.Typer(help="Penalty cases (行政处罚案件).", no_args_is_help=True)
+
+
+@case_app.command("list")
+def list_cases(state: Annotated[str, typer.Option(help="Only in this state (lead, filed, not_filed).")] = "",
+               as_json: JsonOpt = False) -> None:
+    """Cases of every agency (the operator's view), the soonest due first."""
+    from jianguan.cases import service
+    from jianguan.cases.schemas import case_dict
+    from jianguan.cli import console, operator, print_json
+    from jianguan.db import session_scope
+
+    with session_scope() as db:
+        rows = [case_dict(c) for c in service.list_cases(db, actor=operator(), state=state, limit=10_000)[0]]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("编号 code", "案由 title", "当事人 party", "状态 state", "期限 due")
+    for c in rows:
+        table.add_row(c["code"], c["title"], c["party_name"], c["state"], str(c["due_date"] or "—"))
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(discretion_app, name="discretion")
+    app.add_typer(case_app, name="case")

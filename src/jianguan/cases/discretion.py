@@ -231,6 +231,28 @@ def rules() -> dict[str, list[Rule]]:
     return out
 
 
+def facts_of(rule: Rule) -> list[str]:
+    """The facts a rule speaks of, in the order of the fact list (what its facts form asks)."""
+    named: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            if "fact" in node:
+                named.add(node["fact"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+
+    walk(rule.conditions)
+    for bracket in rule.brackets:
+        walk(bracket.when)
+        if bracket.of:
+            named.add(bracket.of)
+    return [key for key in facts() if key in named]
+
+
 def rule_for(code: str, on: dt.date) -> Rule:
     """The version in force on the day of the act (从旧; the lighter new rule is the caller's comparison)."""
     versions = rules().get(code)

@@ -290,11 +290,10 @@ def inspection_export(
     typer.echo(str(out))
 
 
-def _operator() -> Any:
-    """The operator's view from the command line: every agency (a transient, unsaved account)."""
-    from jianguan.auth.models import User
+def operator() -> Any:
+    from jianguan.cli import operator as cli_operator
 
-    return User(username="cli", display_name="cli", roles=["system_admin"], data_scope="all")
+    return cli_operator()
 
 
 @matter_app.command("list")
@@ -307,7 +306,7 @@ def matter_list(year: Annotated[int | None, typer.Option(help="Due in this year.
     from jianguan.inspections.schemas import matter_dict
 
     with session_scope() as db:
-        rows, _ = matters.list_matters(db, actor=_operator(), state=state, year=year, limit=10_000)
+        rows, _ = matters.list_matters(db, actor=operator(), state=state, year=year, limit=10_000)
         out = [{**matter_dict(m), "depth": depth} for m, depth in matters.tree(rows)]
     if as_json:
         print_json(out)
@@ -349,7 +348,7 @@ def matter_figures(year: Annotated[int, typer.Option(help="The year.")], as_json
     from jianguan.inspections import matters
 
     with session_scope() as db:
-        out = matters.figures(db, actor=_operator(), year=year)
+        out = matters.figures(db, actor=operator(), year=year)
     if as_json:
         print_json(out)
         return
@@ -369,8 +368,8 @@ def inspection_burden(year: Annotated[int, typer.Option(help="The year.")],
     from jianguan.inspections import burden
 
     with session_scope() as db:
-        found = burden.burden(db, actor=_operator(), year=year, region=region)
-        overlaps = burden.overlaps(db, actor=_operator(), on=dt.date.today(), region=region)
+        found = burden.burden(db, actor=operator(), year=year, region=region)
+        overlaps = burden.overlaps(db, actor=operator(), on=dt.date.today(), region=region)
     if as_json:
         print_json({"figures": found.figures, "working_hours": found.working_hours,
                     "objects": found.per_object.head(top).to_dicts(),
