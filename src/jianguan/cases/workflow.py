@@ -19,7 +19,7 @@ from jianguan.auth.models import Role, User
 from jianguan.cases.models import Case
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import Context, Deadline, Escalation, T, Workflow, register
+from jianguan.core.workflow import Context, Deadline, Escalation, T, Workflow, reason_required, register, same_agency
 
 if TYPE_CHECKING:
     from jianguan.core.workdays import DueDate, WorkCalendar
@@ -28,20 +28,11 @@ LEAD, FILED, NOT_FILED = "lead", "filed", "not_filed"
 DECIDERS = {Role.leader.value, Role.system_admin.value}
 
 
-def _same_agency(record: Any, actor: User | None) -> bool:
-    return actor is None or actor.is_system_admin or actor.agency_id == record.agency_id
-
-
-def _reason(ctx: Context) -> None:
-    if not ctx.comment:
-        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
-
-
 # Guards that pass also set what the new state's deadline is computed from (it is set on entering).
 
 
 def _extendable(ctx: Context) -> None:
-    _reason(ctx)
+    reason_required(ctx)
     if ctx.record.filing_extended:
         raise Invalid("filing_extended", N_("The period to decide on filing can be extended only once."))
     ctx.record.filing_extended = True
@@ -86,9 +77,9 @@ CASE = register(
         states=(LEAD, FILED, NOT_FILED),
         initial=LEAD,
         transitions=[
-            T("extend", LEAD, LEAD, roles=DECIDERS, permit=_same_agency, guard=_extendable),
-            T("file", LEAD, FILED, roles=DECIDERS, permit=_same_agency, guard=_in_time),
-            T("decline", LEAD, NOT_FILED, roles=DECIDERS, permit=_same_agency, guard=_reason, effect=_declined),
+            T("extend", LEAD, LEAD, roles=DECIDERS, permit=same_agency, guard=_extendable),
+            T("file", LEAD, FILED, roles=DECIDERS, permit=same_agency, guard=_in_time),
+            T("decline", LEAD, NOT_FILED, roles=DECIDERS, permit=same_agency, guard=reason_required, effect=_declined),
         ],
         deadlines=[Deadline(LEAD, on=_filing_due), Deadline(FILED, on=_decision_due)],
         recipients=_recipients,

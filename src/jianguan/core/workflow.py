@@ -21,7 +21,7 @@ from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jianguan.core.errors import Conflict, Forbidden, IllegalTransition, check_version
+from jianguan.core.errors import Conflict, Forbidden, IllegalTransition, Invalid, check_version
 from jianguan.core.i18n import N_
 from jianguan.db import utcnow
 
@@ -304,6 +304,17 @@ def _roles_ok(t: T, actor: User | None) -> bool:
 
 def _may(t: T, record: Any, actor: User | None) -> bool:
     return _roles_ok(t, actor) and (t.permit is None or t.permit(record, actor))
+
+
+def same_agency(record: Any, actor: User | None) -> bool:
+    """A ``permit``: the record's own agency (or a system administrator, or the system itself)."""
+    return actor is None or actor.is_system_admin or actor.agency_id == record.agency_id
+
+
+def reason_required(ctx: Context) -> None:
+    """A ``guard``: the decision gives its reason in the comment."""
+    if not ctx.comment:
+        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
 
 
 def allowed_actions(record: Any, actor: User | None) -> list[str]:

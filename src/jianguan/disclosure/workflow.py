@@ -14,9 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import Role, User
-from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import Context, Deadline, Escalation, T, Workflow, register
+from jianguan.core.workflow import Context, Deadline, Escalation, T, Workflow, reason_required, register, same_agency
 from jianguan.disclosure.models import Publication
 
 if TYPE_CHECKING:
@@ -24,10 +23,6 @@ if TYPE_CHECKING:
 
 PENDING, PUBLISHED, WITHHELD = "pending", "published", "withheld"
 PUBLISHERS = {Role.officer.value, Role.agency_admin.value, Role.leader.value, Role.system_admin.value}
-
-
-def _same_agency(record: Any, actor: User | None) -> bool:
-    return actor is None or actor.is_system_admin or actor.agency_id == record.agency_id
 
 
 def _due(record: Any, calendar: WorkCalendar) -> DueDate | None:
@@ -41,8 +36,7 @@ def _published(ctx: Context) -> None:
 
 
 def _reason(ctx: Context) -> None:
-    if not ctx.comment:
-        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
+    reason_required(ctx)
     ctx.record.withheld_reason = ctx.comment
 
 
@@ -60,9 +54,9 @@ PUBLICATION = register(
         states=(PENDING, PUBLISHED, WITHHELD),
         initial=PENDING,
         transitions=[
-            T("publish", PENDING, PUBLISHED, roles=PUBLISHERS, permit=_same_agency, effect=_published),
+            T("publish", PENDING, PUBLISHED, roles=PUBLISHERS, permit=same_agency, effect=_published),
             T("withhold", PENDING, WITHHELD, roles={Role.leader.value, Role.system_admin.value},
-              permit=_same_agency, guard=_reason),
+              permit=same_agency, guard=_reason),
         ],
         deadlines=[Deadline(PENDING, on=_due)],
         recipients=recipients,

@@ -20,9 +20,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import Role, User
-from jianguan.core.errors import Forbidden, Invalid
+from jianguan.core.errors import Forbidden
 from jianguan.core.i18n import N_
-from jianguan.core.workflow import SYSTEM, Context, Deadline, Effect, Escalation, Guard, T, Workflow, register
+from jianguan.core.workflow import (
+    SYSTEM,
+    Context,
+    Deadline,
+    Effect,
+    Escalation,
+    Guard,
+    T,
+    Workflow,
+    reason_required,
+    register,
+    same_agency,
+)
 from jianguan.inspections.models import Finding, Inspection, InspectionPlan, MatterTask, SupervisionMatter
 
 if TYPE_CHECKING:
@@ -37,13 +49,6 @@ APPROVERS = {Role.leader.value, Role.system_admin.value}
 RUNNERS = {Role.officer.value, Role.agency_admin.value, Role.leader.value, Role.system_admin.value}
 
 
-def _same_agency(record: Any, actor: User | None) -> bool:
-    return actor is None or actor.is_system_admin or actor.agency_id == record.agency_id
-
-
-def _comment_required(ctx: Context) -> None:
-    if not ctx.comment:
-        raise Invalid("comment", N_("Give the reason for this decision in the comment."))
 
 
 def _not_own(ctx: Context) -> None:
@@ -53,7 +58,7 @@ def _not_own(ctx: Context) -> None:
 
 def _decision(ctx: Context) -> None:
     _not_own(ctx)
-    _comment_required(ctx)
+    reason_required(ctx)
 
 
 def _ready(ctx: Context) -> None:
@@ -106,17 +111,17 @@ PLAN = register(
         states=(DRAFT, AWAITING_APPROVAL, APPROVED, IN_PROGRESS, CLOSED, REJECTED, CANCELLED),
         initial=DRAFT,
         transitions=[
-            T("submit", DRAFT, AWAITING_APPROVAL, roles=AUTHORS, permit=_same_agency, guard=_ready),
-            T("approve", AWAITING_APPROVAL, APPROVED, roles=APPROVERS, permit=_same_agency, guard=_not_own,
+            T("submit", DRAFT, AWAITING_APPROVAL, roles=AUTHORS, permit=same_agency, guard=_ready),
+            T("approve", AWAITING_APPROVAL, APPROVED, roles=APPROVERS, permit=same_agency, guard=_not_own,
               effect=_file),
-            T("return", AWAITING_APPROVAL, DRAFT, roles=APPROVERS, permit=_same_agency, guard=_decision),
-            T("reject", AWAITING_APPROVAL, REJECTED, roles=APPROVERS, permit=_same_agency, guard=_decision),
-            T("begin", APPROVED, IN_PROGRESS, roles=RUNNERS, permit=_same_agency, guard=_drawn,
+            T("return", AWAITING_APPROVAL, DRAFT, roles=APPROVERS, permit=same_agency, guard=_decision),
+            T("reject", AWAITING_APPROVAL, REJECTED, roles=APPROVERS, permit=same_agency, guard=_decision),
+            T("begin", APPROVED, IN_PROGRESS, roles=RUNNERS, permit=same_agency, guard=_drawn,
               effect=_create_inspections),
-            T("close", IN_PROGRESS, CLOSED, roles=APPROVERS | {Role.agency_admin.value}, permit=_same_agency,
+            T("close", IN_PROGRESS, CLOSED, roles=APPROVERS | {Role.agency_admin.value}, permit=same_agency,
               guard=_all_done),
-            T("cancel", (DRAFT, APPROVED), CANCELLED, roles=AUTHORS | APPROVERS, permit=_same_agency,
-              guard=_comment_required),
+            T("cancel", (DRAFT, APPROVED), CANCELLED, roles=AUTHORS | APPROVERS, permit=same_agency,
+              guard=reason_required),
         ],
         deadlines=[Deadline(AWAITING_APPROVAL, working_days=5)],
         recipients=recipients,
@@ -175,7 +180,7 @@ INSPECTION = register(
             T("send_notice", NOTICE, PREPARING, roles=FIELD, permit=on_team, guard=_visit_guard("notice_in_time"),
               effect=_visit_effect("notice_sent")),
             T("skip_notice", NOTICE, PREPARING, roles=FIELD, permit=on_team, guard=_visit_guard("notice_skippable")),
-            T("approve_preparation", PREPARING, READY, roles=APPROVERS, permit=_same_agency,
+            T("approve_preparation", PREPARING, READY, roles=APPROVERS, permit=same_agency,
               guard=_visit_guard("prepared"), effect=_visit_effect("copy_departments")),
             T("start_visit", READY, ON_SITE, roles=FIELD, permit=on_team, guard=_visit_guard("credentials_shown"),
               effect=_visit_effect("visit_started")),
@@ -186,11 +191,11 @@ INSPECTION = register(
             T("conclude", FEEDBACK, DONE, roles=FIELD, permit=on_team, guard=_visit_guard("no_findings"),
               effect=_visit_effect("concluded")),
             T("review", RECTIFYING, REVIEWING, roles=FIELD, permit=on_team, guard=_visit_guard("ready_for_review")),
-            T("reopen", REVIEWING, RECTIFYING, roles=FIELD, permit=on_team, guard=_comment_required),
+            T("reopen", REVIEWING, RECTIFYING, roles=FIELD, permit=on_team, guard=reason_required),
             T("close", REVIEWING, DONE, roles=FIELD, permit=on_team, guard=_visit_guard("all_accepted"),
               effect=_visit_effect("concluded")),
-            T("cancel", (NOTICE, PREPARING, READY), CANCELLED, roles=APPROVERS, permit=_same_agency,
-              guard=_comment_required),
+            T("cancel", (NOTICE, PREPARING, READY), CANCELLED, roles=APPROVERS, permit=same_agency,
+              guard=reason_required),
         ],
         deadlines=[Deadline(NOTICE, on=_notice_due), Deadline(FEEDBACK, working_days=FEEDBACK_WORKING_DAYS)],
         recipients=lambda db, record, escalation: _visit_recipients(db, record, escalation),
@@ -247,14 +252,14 @@ FINDING = register(
             T("submit_plan", OPEN, PLAN_SUBMITTED, roles=RECTIFIERS, permit=_finding_party,
               guard=_visit_guard("plan_given")),
             T("approve_plan", PLAN_SUBMITTED, RECTIFYING, roles=FIELD, permit=_finding_on_team),
-            T("reject_plan", PLAN_SUBMITTED, OPEN, roles=FIELD, permit=_finding_on_team, guard=_comment_required),
+            T("reject_plan", PLAN_SUBMITTED, OPEN, roles=FIELD, permit=_finding_on_team, guard=reason_required),
             T("submit_evidence", (OPEN, RECTIFYING), EVIDENCE_SUBMITTED, roles=RECTIFIERS, permit=_finding_party,
               guard=_visit_guard("evidence_given")),
             T("accept", EVIDENCE_SUBMITTED, ACCEPTED, roles=FIELD, permit=_finding_on_team),
             T("reject", EVIDENCE_SUBMITTED, RECTIFYING, roles=FIELD, permit=_finding_on_team,
-              guard=_comment_required, effect=_visit_effect("rejected")),
+              guard=reason_required, effect=_visit_effect("rejected")),
             T("transfer_to_case", (OPEN, PLAN_SUBMITTED, RECTIFYING, EVIDENCE_SUBMITTED), TRANSFERRED, roles=FIELD,
-              permit=_finding_on_team, guard=_comment_required, effect=_visit_effect("transferred")),
+              permit=_finding_on_team, guard=reason_required, effect=_visit_effect("transferred")),
         ],
         deadlines=[Deadline(OPEN, on=_rectify_by), Deadline(PLAN_SUBMITTED, on=_rectify_by),
                    Deadline(RECTIFYING, on=_rectify_by)],
@@ -309,17 +314,17 @@ MATTER = register(
         initial=MATTER_DRAFT,
         transitions=[
             # SYSTEM: a second round is admitted and started by the follow-up that makes it.
-            T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS | {SYSTEM}, permit=_same_agency,
+            T("admit", MATTER_DRAFT, ADMITTED, roles=APPROVERS | {SYSTEM}, permit=same_agency,
               guard=_matter_guard("not_own")),
-            T("adjust", ADMITTED, ADMITTED, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
-            T("begin", ADMITTED, SUPERVISING, roles=MATTER_OFFICE | {SYSTEM}, permit=_same_agency),
-            T("adjust", SUPERVISING, SUPERVISING, roles=MATTER_OFFICE, permit=_same_agency, guard=_comment_required),
-            T("complete", SUPERVISING, COMPLETED, roles=MATTER_OFFICE, permit=_same_agency,
+            T("adjust", ADMITTED, ADMITTED, roles=MATTER_OFFICE, permit=same_agency, guard=reason_required),
+            T("begin", ADMITTED, SUPERVISING, roles=MATTER_OFFICE | {SYSTEM}, permit=same_agency),
+            T("adjust", SUPERVISING, SUPERVISING, roles=MATTER_OFFICE, permit=same_agency, guard=reason_required),
+            T("complete", SUPERVISING, COMPLETED, roles=MATTER_OFFICE, permit=same_agency,
               guard=_matter_guard("lists_whole"), effect=_matter_guard("completed")),
-            T("follow_up", SUPERVISING, FOLLOWED_UP, roles=MATTER_OFFICE, permit=_same_agency,
+            T("follow_up", SUPERVISING, FOLLOWED_UP, roles=MATTER_OFFICE, permit=same_agency,
               guard=_matter_guard("something_left"), effect=_matter_guard("second_round")),
-            T("exit", (MATTER_DRAFT, ADMITTED, SUPERVISING), EXITED, roles=APPROVERS, permit=_same_agency,
-              guard=_comment_required, effect=_matter_guard("exited")),
+            T("exit", (MATTER_DRAFT, ADMITTED, SUPERVISING), EXITED, roles=APPROVERS, permit=same_agency,
+              guard=reason_required, effect=_matter_guard("exited")),
         ],
         deadlines=[Deadline(ADMITTED, on=_matter_due), Deadline(SUPERVISING, on=_matter_due)],
         recipients=_office_recipients,
@@ -332,14 +337,14 @@ TASK_OPEN, TASK_SUBMITTED, TASK_ACCEPTED = "open", "submitted", "accepted"
 
 
 def _task_office(record: Any, actor: User | None) -> bool:
-    return _same_agency(record, actor)
+    return same_agency(record, actor)
 
 
 def _task_owner(record: Any, actor: User | None) -> bool:
     """The owner unit's own account (政府部门 as 企业端 user), or the supervising office for it."""
     if actor is not None and actor.entity_id is not None and actor.has_role(Role.entity_user):
         return bool(actor.entity_id == record.unit_id)
-    return _same_agency(record, actor)
+    return same_agency(record, actor)
 
 
 MATTER_TASK = register(
@@ -355,7 +360,7 @@ MATTER_TASK = register(
             T("accept", TASK_SUBMITTED, TASK_ACCEPTED, roles=MATTER_OFFICE, permit=_task_office,
               effect=_matter_guard("task_accepted")),
             T("reject", TASK_SUBMITTED, TASK_OPEN, roles=MATTER_OFFICE, permit=_task_office,
-              guard=_comment_required, effect=_matter_guard("task_rejected")),
+              guard=reason_required, effect=_matter_guard("task_rejected")),
         ],
         deadlines=[Deadline(TASK_OPEN, on=_matter_due)],
         recipients=_office_recipients,
