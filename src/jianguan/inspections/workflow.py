@@ -49,8 +49,6 @@ APPROVERS = {Role.leader.value, Role.system_admin.value}
 RUNNERS = {Role.officer.value, Role.agency_admin.value, Role.leader.value, Role.system_admin.value}
 
 
-
-
 def _not_own(ctx: Context) -> None:
     if ctx.actor is not None and ctx.record.created_by == ctx.actor.id:
         raise Forbidden(N_("You drew up this plan; another person must approve it."))
