@@ -66,6 +66,10 @@ def range_of(code: str, **facts: object) -> tuple[str, tuple[str, str] | None]:
     ("JG-42", {}, "ordinary", ("1500.00", "3500.00")),
     ("JG-42", {"first_violation": True, "harm": "none", "corrected_in_time": True}, "no_penalty", None),
     ("JG-42", {"refused_to_rectify": True}, "heavier", ("3500.00", "5000.00")),
+    # 特种设备安全法第八十三条 (¥10,000–100,000) and 第八十四条 (¥30,000–300,000).
+    ("TZ-83-1", {"corrected_in_time": True}, "lighter", ("10000.00", "37000.00")),
+    ("TZ-83-4", {"affects_minors_or_elderly": True}, "heavier", ("73000.00", "100000.00")),
+    ("TZ-84-1", {}, "ordinary", ("111000.00", "219000.00")),
 ])
 def test_scenarios(code: str, facts: dict[str, object], tier: str, span: tuple[str, str] | None) -> None:
     assert range_of(code, **facts) == (tier, span)
