@@ -18,7 +18,7 @@ from jianguan.cases.schemas import LeadIn
 from jianguan.core import workflow
 from jianguan.core.errors import Forbidden, Invalid, NotFound
 from jianguan.core.i18n import N_
-from jianguan.core.workdays import today_shanghai
+from jianguan.core.workdays import local_date, today_shanghai
 from jianguan.entities.models import Entity
 from jianguan.officers.models import Agency
 from jianguan.reference import service as ref
@@ -100,7 +100,7 @@ def from_finding(db: Session, finding: Any, *, actor: User | None, comment: str 
     entity = db.get(Entity, finding.entity_id)
     found_on = today()
     if inspection is not None and inspection.visit_started_at is not None:
-        found_on = (inspection.visit_started_at + dt.timedelta(hours=8)).date()
+        found_on = local_date(inspection.visit_started_at)
     data = LeadIn(title=finding.text[:300], source_type="inspection_finding", source_ref=f"finding:{finding.id}",
                   party_uscc=entity.uscc if entity is not None and entity.uscc else "",
                   party_name=entity.name if entity is not None else "", discovered_on=min(found_on, today()),

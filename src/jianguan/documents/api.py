@@ -58,7 +58,7 @@ def void(document_id: int, body: VoidIn, db: SessionDep, user: CurrentUser) -> d
 @router.post("/verify")
 def verify(file: UploadFile, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Is this PDF one of our documents, unchanged? (signature + register)"""
-    return service.verify_pdf(db, file.file.read(service.TEMPLATE_MAX_BYTES * 10))
+    return service.verify_pdf(db, file.file.read(service.VERIFY_MAX_BYTES))
 
 
 @router.put("/profiles/{agency_id}")

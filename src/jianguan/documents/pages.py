@@ -18,7 +18,6 @@ from jianguan.web.deps import CsrfProtected, OptionalPageUser, PageUser
 from jianguan.web.render import page_step, render, render_error
 
 router = APIRouter(include_in_schema=False)
-VERIFY_MAX_BYTES = 20 * 1024 * 1024
 
 
 @router.get("/documents", response_class=HTMLResponse)
@@ -141,8 +140,8 @@ def verify_form(request: Request, user: OptionalPageUser) -> HTMLResponse:
 def verify(request: Request, db: SessionDep, user: OptionalPageUser, file: UploadFile) -> HTMLResponse:
     """Public and read-only (nothing is stored or changed), so no CSRF token is needed: anyone holding a
     PDF from us may check it."""
-    data = file.file.read(VERIFY_MAX_BYTES + 1)
-    too_large = len(data) > VERIFY_MAX_BYTES
+    data = file.file.read(service.VERIFY_MAX_BYTES + 1)
+    too_large = len(data) > service.VERIFY_MAX_BYTES
     result = None if too_large else service.verify_pdf(db, data)
     return render(request, "documents/verify.html", {"result": result, "too_large": too_large,
                                                      "filename": file.filename or ""})

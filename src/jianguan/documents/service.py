@@ -42,6 +42,7 @@ FORMATS = ("pdf", "docx")
 MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
+VERIFY_MAX_BYTES = 20 * 1024 * 1024  # a PDF brought to be checked
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 SUFFIXES = {"市场监督管理局": "市监", "生态环境分局": "环", "生态环境局": "环", "应急管理局": "应急",
             "交通运输局": "交", "卫生健康局": "卫健", "综合行政执法局": "综执"}

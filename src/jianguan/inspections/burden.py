@@ -26,6 +26,7 @@ from jianguan.auth.models import User
 from jianguan.auth.scope import in_region, visible
 from jianguan.core import workflow
 from jianguan.core.bulkload import select_frame
+from jianguan.core.workdays import local_date
 from jianguan.documents.models import Document
 from jianguan.entities.models import Entity
 from jianguan.inspections import workflow as wf
@@ -256,7 +257,7 @@ def _day(record: Inspection) -> dt.date | None:
     if record.scheduled_on is not None:
         return record.scheduled_on
     if record.visit_started_at is not None:
-        return (record.visit_started_at + dt.timedelta(hours=8)).date()
+        return local_date(record.visit_started_at)
     return None
 
 
