@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from jianguan.cases import service
+from jianguan.cases import steps
 from jianguan.db import session_scope
 from tests.auth.conftest import token_for
 from tests.cases.test_cases import TODAY
@@ -19,7 +19,7 @@ from tests.officers.test_pages import csrf_of, sign_in
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "today_shanghai", lambda: TODAY)
+    monkeypatch.setattr(steps, "today_shanghai", lambda: TODAY)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from jianguan.cases import service
+from jianguan.cases import service, steps
 from jianguan.cases.schemas import LeadIn
 from jianguan.core.errors import Forbidden, IllegalTransition, Invalid
 from jianguan.inspections import visits
@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 9, 25)  # 中秋: a holiday
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "today_shanghai", lambda: TODAY)
+    monkeypatch.setattr(steps, "today_shanghai", lambda: TODAY)
 
 
 def lead(db: Session, world: World, **extra: object) -> object:
@@ -89,7 +89,7 @@ def test_a_finding_transferred_to_a_case_becomes_its_lead(db: Session, world: Wo
     from tests.inspections.test_visits import begun, on_site
 
     monkeypatch.setattr(visits, "today_shanghai", lambda: VISIT_DAY)
-    monkeypatch.setattr(service, "today_shanghai", lambda: VISIT_DAY)
+    monkeypatch.setattr(steps, "today_shanghai", lambda: VISIT_DAY)
     record = begun(db, world)[0]
     a, _ = on_site(db, world, record)
     for answer in record.answers:

@@ -61,11 +61,30 @@ def suggest(rule: Annotated[str, typer.Option("--rule", help="Rule code, e.g. SP
     typer.echo(result["basis"])
 
 
+@discretion_app.command("consistency")
+def consistency(as_json: JsonOpt = False) -> None:
+    """同案不同罚 and 畸轻畸重 over every decided case: groups flagged, and the rate outside the benchmark."""
+    from jianguan.cases import analytics
+    from jianguan.cli import console, operator, print_json
+    from jianguan.db import session_scope
+
+    with session_scope() as db:
+        out = analytics.consistency(db, actor=operator())
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"已决案件 {out['decided']} 件；偏离裁量基准且无采纳理由 {out['outside']} 件（{out['outside_pct']}%，"
+                  f"目标 ≤{out['target_pct']}%）")
+    for flag in out["flags"]:
+        console.print(f"  同案不同罚：{flag['rule']} {flag['tier']} {flag['name']} {flag['n']} 件，"
+                      f"中位 {flag['median']} 元，幅度位置 {flag['position']}（该基准 {flag['rule_position']}）")
+
+
 case_app = typer.Typer(help="Penalty cases (行政处罚案件).", no_args_is_help=True)
 
 
 @case_app.command("list")
-def list_cases(state: Annotated[str, typer.Option(help="Only in this state (lead, filed, not_filed).")] = "",
+def list_cases(state: Annotated[str, typer.Option(help="Only in this state (lead, filed … archived).")] = "",
                as_json: JsonOpt = False) -> None:
     """Cases of every agency (the operator's view), the soonest due first."""
     from jianguan.cases import service
@@ -84,6 +103,43 @@ def list_cases(state: Annotated[str, typer.Option(help="Only in this state (lead
     for c in rows:
         table.add_row(c["code"], c["title"], c["party_name"], c["state"], str(c["due_date"] or "—"))
     console.print(table)
+
+
+@case_app.command("show")
+def show_case(code: Annotated[str, typer.Argument(help="Case code, e.g. 330106-SJ-AY2026-000001.")],
+              as_json: JsonOpt = False) -> None:
+    """One case with every statutory deadline (met, or days left) and its documents."""
+    from sqlalchemy import select
+
+    from jianguan.cases import service
+    from jianguan.cases.models import Case
+    from jianguan.cases.schemas import detail_dict
+    from jianguan.cli import console, fail, operator, print_json
+    from jianguan.core.errors import NotFound
+    from jianguan.core.i18n import N_, gettext
+    from jianguan.db import session_scope
+    from jianguan.documents import service as documents
+
+    with session_scope() as db:
+        case = db.scalar(select(Case).where(Case.code == code))
+        if case is None:
+            fail(NotFound(N_("No such case.")))
+        assert case is not None
+        actor = operator()
+        out = {**detail_dict(case),
+               "deadlines": [{"label": gettext(d.label), "due": d.due, "unconfirmed": d.unconfirmed,
+                              "met_on": d.met_on, "days_left": d.days_left} for d in service.deadlines_of(db, case)],
+               "documents": [{"number": d.number, "title": d.context.get("title"), "issued_on": d.issued_on}
+                             for d in documents.for_subject(db, subject_type="case", subject_id=case.id, actor=actor)]}
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[bold]{out['code']}[/bold] {out['title']} · {out['party_name']} · {out['state']}")
+    for d in out["deadlines"]:
+        status = f"已于 {d['met_on']} 完成" if d["met_on"] else f"剩 {d['days_left']} 天"
+        console.print(f"  {d['label']}：{d['due']}{' (未确认)' if d['unconfirmed'] else ''} {status}")
+    for doc in out["documents"]:
+        console.print(f"  {doc['title']} {doc['number']} {doc['issued_on']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,9 @@ dates, holidays included (tests/cases/test_deadlines.py).
 | decision served | 7 working days from the decision | 行政处罚法第六十一条 |
 | fine paid | 15 days from service | 行政处罚法第六十七条 |
 | limitation | discovered within 2 years; 5 for life, health, safety, finance with harm | 行政处罚法第三十六条 |
+| closing approval form | 15 working days from the closing condition | SAMR 程序规定第七十七条 |
+| review / lawsuit by the party | 60 days / 6 months from knowing | 行政复议法第二十条, 行政诉讼法第四十六条 |
+| court enforcement applied for | within 3 months after the review and lawsuit periods lapse | 行政强制法第五十三条 |
 
 The decision period excludes the time of hearings, testing, expert opinions and public notices. A
 "day" period ends on its last day, moved to the next working day when that is a holiday (Art. 85).
@@ -38,6 +41,8 @@ DECISION_EXTENSION_DAYS = 30
 SERVICE_WORKING_DAYS = 7
 PAYMENT_DAYS = 15
 LIMITATION_YEARS, LIMITATION_YEARS_SEVERE = 2, 5
+CLOSING_WORKING_DAYS = 15
+REVIEW_DAYS, LAWSUIT_MONTHS, ENFORCEMENT_MONTHS = 60, 6, 3
 
 
 def filing_due(calendar: WorkCalendar, lead_on: dt.date, *, extended: bool = False) -> DueDate:
@@ -68,6 +73,34 @@ def service_due(calendar: WorkCalendar, decided_on: dt.date) -> DueDate:
 
 def payment_due(calendar: WorkCalendar, served_on: dt.date) -> DueDate:
     return calendar.add_calendar_days(served_on, PAYMENT_DAYS)
+
+
+def closing_due(calendar: WorkCalendar, condition_on: dt.date) -> DueDate:
+    return calendar.add_working_days(condition_on, CLOSING_WORKING_DAYS)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later; the month's last day when it has no such day (31 Aug + 6 → 28 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def challenge_window_end(calendar: WorkCalendar, served_on: dt.date) -> DueDate:
+    """The last day the party may still sue (6 months from service; the 60-day review ends earlier)."""
+    return calendar.add_calendar_days(served_on, (add_months(served_on, LAWSUIT_MONTHS) - served_on).days)
+
+
+def enforcement_window(calendar: WorkCalendar, served_on: dt.date) -> tuple[dt.date, DueDate]:
+    """申请人民法院强制执行: from the day after the challenge periods lapse, for 3 months."""
+    lapse = challenge_window_end(calendar, served_on).date
+    opens = lapse + dt.timedelta(days=1)
+    return opens, calendar.add_calendar_days(lapse, (add_months(lapse, ENFORCEMENT_MONTHS) - lapse).days)
 
 
 def suspended_days(suspensions: Iterable[tuple[dt.date, dt.date | None]], *, until: dt.date) -> int:

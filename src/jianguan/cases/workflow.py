@@ -1,11 +1,15 @@
-"""The penalty case on the shared engine — its first steps so far:
+"""The penalty case on the shared engine, from the lead to the archive (domain-rules §4):
 
-lead ─file→ filed          (负责人决定立案; refused when the limitation period has run, with why)
-lead ─decline→ not_filed   (不予立案, with the reason)
-lead ─extend→ lead         (once, with approval: 15 more working days to decide)
+lead ─file→ filed ─report→ reviewing ─approve→ reviewed ─notify→ notified ─decide→ decided ─serve→ served
+  │            ↑  send_back ─┘     ↑                  │      request_hearing ↓           │ │   ─execute→ executed
+  └decline→ not_filed               └── hold_hearing ─ hearing ←───────────┘            │ └apply_enforcement→ enforcing
+                                                                                         └close (transfer only)
+executed ─close→ closed ─archive→ archived
 
-The lead must be decided within 15 working days (SAMR 程序规定第十八条); a filed case within 90 days
-(第六十四条; suspensions and the 30-day extension come with the investigation steps).
+reviewed ─decide→ decided as well: no penalty or transfer to the judiciary (no notice needed), and the decision
+after a hearing (which goes back through 法制审核). Self-steps: extend (filing, once), extend_decision (30 days,
+once), discuss (集体讨论), record_statement, waive, defer (暂缓/分期). The rules of each step are in
+cases/steps.py; each state's deadline is in the table ``deadlines`` below.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import Role, User
+from jianguan.cases import steps
 from jianguan.cases.models import Case
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
@@ -25,7 +30,16 @@ if TYPE_CHECKING:
     from jianguan.core.workdays import DueDate, WorkCalendar
 
 LEAD, FILED, NOT_FILED = "lead", "filed", "not_filed"
+REVIEWING, REVIEWED, NOTIFIED, HEARING = "reviewing", "reviewed", "notified", "hearing"
+DECIDED, SERVED, ENFORCING, EXECUTED, CLOSED, ARCHIVED = "decided", "served", "enforcing", "executed", "closed", \
+    "archived"
+STATES = (LEAD, FILED, NOT_FILED, REVIEWING, REVIEWED, NOTIFIED, HEARING, DECIDED, SERVED, ENFORCING, EXECUTED,
+          CLOSED, ARCHIVED)
+OPEN_BEFORE_DECISION = (FILED, REVIEWING, REVIEWED, NOTIFIED, HEARING)
+
 DECIDERS = {Role.leader.value, Role.system_admin.value}
+HANDLERS = {Role.officer.value, Role.leader.value, Role.system_admin.value}
+REVIEWERS = {Role.legal_reviewer.value, Role.system_admin.value}
 
 
 # Guards that pass also set what the new state's deadline is computed from (it is set on entering).
@@ -39,16 +53,47 @@ def _extendable(ctx: Context) -> None:
 
 
 def _in_time(ctx: Context) -> None:
-    from jianguan.cases import deadlines, service
+    from jianguan.cases import deadlines
 
     record: Case = ctx.record
     deadlines.check_limitation(act_ended_on=record.act_ended_on or record.discovered_on,
                                discovered_on=record.discovered_on, severe=record.severe)
-    record.filed_on = service.today()
+    record.filed_on = steps.today()
 
 
-def _declined(ctx: Context) -> None:
+def _declining(ctx: Context) -> None:
+    reason_required(ctx)
     ctx.record.not_filed_reason = ctx.comment
+
+
+def _filed(ctx: Context) -> None:
+    from jianguan.cases import documents
+
+    documents.filing_form(ctx.db, ctx.record, actor=ctx.actor, filed=ctx.to_state == FILED)
+
+
+def _reported(ctx: Context) -> None:
+    from jianguan.cases import documents
+
+    documents.investigation_report(ctx.db, ctx.record, actor=ctx.actor)
+
+
+def _approved(ctx: Context) -> None:
+    from jianguan.cases import documents
+
+    documents.review_form(ctx.db, ctx.record, actor=ctx.actor)
+
+
+def _noticed(ctx: Context) -> None:
+    from jianguan.cases import documents
+
+    documents.prior_notice(ctx.db, ctx.record, actor=ctx.actor)
+
+
+def _hearing_noticed(ctx: Context) -> None:
+    from jianguan.cases import documents
+
+    documents.hearing_notice(ctx.db, ctx.record, actor=ctx.actor)
 
 
 def _filing_due(record: Any, calendar: WorkCalendar) -> DueDate:
@@ -57,31 +102,57 @@ def _filing_due(record: Any, calendar: WorkCalendar) -> DueDate:
     return deadlines.filing_due(calendar, record.lead_on, extended=record.filing_extended)
 
 
-def _decision_due(record: Any, calendar: WorkCalendar) -> DueDate | None:
-    from jianguan.cases import deadlines
-
-    return deadlines.decision_due(calendar, record.filed_on) if record.filed_on else None
-
-
 def _recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
     users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
     wanted = (Role.leader,) if escalation.level >= 2 else (Role.leader, Role.officer)
     return {u.id for u in users if u.has_role(*wanted)}
 
 
+_mine = same_agency
 CASE = register(
     Workflow(
         "case",
         model=Case,
         label=N_("Penalty case"),
-        states=(LEAD, FILED, NOT_FILED),
+        states=STATES,
         initial=LEAD,
         transitions=[
-            T("extend", LEAD, LEAD, roles=DECIDERS, permit=same_agency, guard=_extendable),
-            T("file", LEAD, FILED, roles=DECIDERS, permit=same_agency, guard=_in_time),
-            T("decline", LEAD, NOT_FILED, roles=DECIDERS, permit=same_agency, guard=reason_required, effect=_declined),
+            T("extend", LEAD, LEAD, roles=DECIDERS, permit=_mine, guard=_extendable),
+            T("file", LEAD, FILED, roles=DECIDERS, permit=_mine, guard=_in_time, effect=_filed),
+            T("decline", LEAD, NOT_FILED, roles=DECIDERS, permit=_mine, guard=_declining, effect=_filed),
+            T("decide_on_spot", LEAD, SERVED, roles=HANDLERS, permit=_mine, guard=steps.on_the_spot,
+              effect=steps.decided_on_the_spot),
+            T("report", FILED, REVIEWING, roles=HANDLERS, permit=_mine, guard=steps.report, effect=_reported),
+            T("send_back", REVIEWING, FILED, roles=REVIEWERS, permit=_mine, guard=steps.send_back),
+            T("approve", REVIEWING, REVIEWED, roles=REVIEWERS, permit=_mine, guard=steps.approve, effect=_approved),
+            *[T("discuss", s, s, roles=DECIDERS, permit=_mine, guard=steps.discuss) for s in (REVIEWED, NOTIFIED)],
+            *[T("extend_decision", s, s, roles=DECIDERS, permit=_mine, guard=steps.extend_decision)
+              for s in OPEN_BEFORE_DECISION],
+            T("notify", REVIEWED, NOTIFIED, roles=HANDLERS, permit=_mine, guard=steps.notify, effect=_noticed),
+            T("record_statement", NOTIFIED, NOTIFIED, roles=HANDLERS, permit=_mine, guard=steps.record_statement),
+            T("waive", NOTIFIED, NOTIFIED, roles=HANDLERS, permit=_mine, guard=steps.waive),
+            T("request_hearing", NOTIFIED, HEARING, roles=HANDLERS, permit=_mine, guard=steps.request_hearing,
+              effect=_hearing_noticed),
+            T("hold_hearing", HEARING, REVIEWING, roles=HANDLERS, permit=_mine, guard=steps.hold_hearing),
+            T("decide", (NOTIFIED, REVIEWED), DECIDED, roles=DECIDERS, permit=_mine, guard=steps.decide,
+              effect=steps.decided),
+            T("serve", DECIDED, SERVED, roles=HANDLERS, permit=_mine, guard=steps.serve, effect=steps.served),
+            T("defer", SERVED, SERVED, roles=DECIDERS, permit=_mine, guard=steps.defer),
+            T("apply_enforcement", SERVED, ENFORCING, roles=HANDLERS, permit=_mine, guard=steps.apply_enforcement),
+            T("execute", (SERVED, ENFORCING), EXECUTED, roles=HANDLERS, permit=_mine, guard=steps.execute),
+            T("close", (EXECUTED, DECIDED), CLOSED, roles=DECIDERS, permit=_mine, guard=steps.close,
+              effect=steps.closed),
+            T("archive", CLOSED, ARCHIVED, roles=HANDLERS, permit=_mine, guard=steps.archive),
         ],
-        deadlines=[Deadline(LEAD, on=_filing_due), Deadline(FILED, on=_decision_due)],
+        deadlines=[
+            Deadline(LEAD, on=_filing_due),
+            *[Deadline(s, on=steps.decision_due) for s in (FILED, REVIEWED, NOTIFIED)],
+            Deadline(REVIEWING, on=steps.review_due),
+            Deadline(HEARING, on=steps.hearing_due),
+            Deadline(DECIDED, on=steps.service_due),
+            Deadline(SERVED, on=steps.payment_due),
+            Deadline(EXECUTED, on=steps.closing_due),
+        ],
         recipients=_recipients,
         subject=lambda r: f"{r.code} {r.title[:30]}",
         link=lambda r: f"/cases/{r.id}",

@@ -347,6 +347,17 @@ def _enter(db: Session, wf: Workflow, record: Any, state: str, at: dt.datetime) 
     record.due_unconfirmed = bool(due.unconfirmed) if due is not None else False
 
 
+def refresh_due(db: Session, record: Any) -> None:
+    """Recompute the current state's deadline after something it is computed from changed (e.g. a
+    suspension of a case's decision period ended), keeping the state, its start and escalation."""
+    wf = workflow_of(record)
+    deadline = wf.deadline(record.state)
+    start = _local_date(record.state_since) if record.state_since is not None else local_today()
+    due = deadline.due(calendar(db), start, record) if deadline is not None else None
+    record.due_date = due.date if due is not None else None
+    record.due_unconfirmed = bool(due.unconfirmed) if due is not None else False
+
+
 @contextmanager
 def _stale_is_conflict() -> Iterator[None]:
     """Any flush here (explicit, or a query's autoflush) that finds the row moved on is a 409."""

@@ -362,7 +362,12 @@ def sample_context(kind: str) -> dict[str, Any]:
     """What a template is tried against before it is accepted (every field a real one has)."""
     text = resources.files("jianguan.documents").joinpath("data", "samples.yaml").read_text(encoding="utf-8")
     samples: dict[str, Any] = yaml.safe_load(text)
-    return {**samples["common"], **samples.get(kind, {}), "title": kind_of(kind).title}
+    case_kinds = frozenset({"case_source_form", "filing_form", "not_filed_form", "inquiry_record", "case_site_record",
+                            "investigation_report", "review_form", "prior_notice", "hearing_notice",
+                            "penalty_decision", "no_penalty_decision", "simple_decision", "service_receipt",
+                            "closing_form"})  # cases/documents.py: these also get cases.documents.common()
+    case: dict[str, Any] = samples["case_common"] if kind in case_kinds else {}
+    return {**samples["common"], **case, **samples.get(kind, {}), "title": kind_of(kind).title}
 
 
 def upload_template(db: Session, *, agency_id: int, kind: str, fmt: str, stream: Readable, filename: str,
