@@ -317,3 +317,33 @@ def test_the_simple_procedure_stays_within_its_limits(db: Session, world: World,
                                                          "party_kind": "person"}, kinds=["3"], fine=Decimal(200)),
                                     actor=world.author)
     assert person.state == "served" and person.payment_due_on == dt.date(2026, 8, 20)
+
+
+def test_decisions_in_the_national_reporting_layout(db: Session, world: World, clock: Clock, reviewer: User) -> None:
+    import json
+
+    from jianguan.cases import reporting
+
+    case = filed_case(db, world, clock)
+    investigated(db, world, case)
+    service.propose(db, case_id=case.id, data=ProposalIn(facts={"goods_value": "8000"}, kinds=["3", "5"],
+                                                         fine=Decimal(70000)), actor=world.author)
+    act(db, case, "report", world.author, "经营超过保质期的酸奶24盒，货值8000元。")
+    act(db, case, "approve", reviewer, "同意")
+    act(db, case, "notify", world.author)
+    act(db, case, "waive", world.author, "当事人书面放弃")
+    act(db, case, "decide", world.leader)
+    rows = [json.loads(line) for line in reporting.export(db, actor=world.leader, since=dt.date(2026, 8, 1),
+                                                          until=dt.date(2026, 8, 31)).decode().splitlines()]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["decision_number"] == case.decision_number and row["uscc"] == world.entities[0].uscc
+    assert row["violated"] == "《中华人民共和国食品安全法》第三十四条"
+    assert row["basis"] == "《中华人民共和国食品安全法》第一百二十四条"
+    assert row["penalty_kinds"] == "3;5" and row["fine"] == "70000.00" and row["legal_review"]
+    assert not row["hearing"] and not row["collective_discussion"] and not row["executed"]
+    assert row["officers"] == "执法员0（XH20260000）；执法员1（XH20260001）"
+    august = {"since": dt.date(2026, 8, 1), "until": dt.date(2026, 8, 31)}
+    assert reporting.records(db, actor=world.outsider, **august).height == 0  # another district sees none
+    xlsx = reporting.export(db, actor=world.leader, fmt="xlsx", **august)
+    assert xlsx[:2] == b"PK"

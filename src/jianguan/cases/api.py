@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, Response, UploadFile
 from pydantic import BaseModel
 
 from jianguan.cases import discretion, service
@@ -88,6 +88,19 @@ def consistency(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     from jianguan.cases import analytics
 
     return analytics.consistency(db, actor=user)
+
+
+@router.get("/records")
+def penalty_records(db: SessionDep, user: CurrentUser, since: dt.date, until: dt.date,
+                    format: str = "jsonl") -> Response:
+    """Penalty decisions in the national reporting layout (JSON lines or XLSX), scoped and audited."""
+    from jianguan.cases import reporting
+
+    data = reporting.export(db, actor=user, since=since, until=until, fmt=format)
+    kind = "application/x-ndjson" if format == "jsonl" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, media_type=kind, headers={
+        "Content-Disposition": f'attachment; filename="penalties-{since}-{until}.{format}"'})
 
 
 @router.get("/challenges/figures")

@@ -142,6 +142,28 @@ def show_case(code: Annotated[str, typer.Argument(help="Case code, e.g. 330106-S
         console.print(f"  {doc['title']} {doc['number']} {doc['issued_on']}")
 
 
+@case_app.command("export")
+def export_records(
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD), by the decision date.")],
+    until: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="File to write: .jsonl or .xlsx.")],
+) -> None:
+    """Penalty decisions in the national reporting layout (行政处罚行为数据): JSON lines or XLSX."""
+    from jianguan.cases import reporting
+    from jianguan.cli import fail
+    from jianguan.db import session_scope
+
+    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "jsonl"
+    try:
+        with session_scope() as db:
+            data = reporting.export(db, actor=None, since=dt.date.fromisoformat(since),
+                                    until=dt.date.fromisoformat(until), fmt=fmt)
+    except DomainError as error:
+        fail(error)
+    out.write_bytes(data)
+    typer.echo(str(out))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(discretion_app, name="discretion")
     app.add_typer(case_app, name="case")

@@ -100,7 +100,7 @@ def _rights(db: Session, case: Case) -> dict[str, Any]:
                            "court": ""}}
 
 
-def _articles(suggestion: dict[str, Any]) -> dict[str, str]:
+def articles(suggestion: dict[str, Any]) -> dict[str, str]:
     """The article violated, the article imposing the penalty and its text, from the rule the suggestion
     used (the templates quote them; no parsing of the basis sentence)."""
     from jianguan.cases import discretion
@@ -137,7 +137,7 @@ def common(db: Session, case: Case) -> dict[str, Any]:
         "officers": [{"name": names.get(o.officer_id, ""), "credential": o.credential_number,
                       "signature_image": signatures.get(o.officer_id), "lead": o.lead} for o in case.officers],
         "violation": {"code": case.violation_code, "basis": suggestion.get("basis", ""),
-                      "rule_version": suggestion.get("version", ""), **_articles(suggestion)},
+                      "rule_version": suggestion.get("version", ""), **articles(suggestion)},
         "proposal": {"tier": TIER_CN.get(suggestion.get("tier", ""), ""),
                      "range": "—".join(yuan_text(Decimal(x)) for x in suggestion.get("range") or []),
                      "legal_range": "—".join(yuan_text(Decimal(x)) for x in suggestion.get("legal_range") or []),
