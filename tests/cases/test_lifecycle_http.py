@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -117,3 +118,44 @@ def test_the_case_pages(client: tuple[TestClient, str, list[int]], clock: type[C
                         ("/cases/consistency", "畸轻畸重")):
         got = c.get(path)
         assert got.status_code == 200 and words in got.text, path
+
+
+def test_the_rule_editor(client: tuple[TestClient, str, list[int]], clock: type[Clock], tmp_path: Path) -> None:
+    from jianguan.cases import benchmarks, discretion
+
+    c, _uscc, _officers = client
+    try:
+        csrf = sign_in(c, "leader")
+        page = c.get("/cases/discretion/SP-126-54")
+        assert page.status_code == 200 and "SP-126-54" in page.text and "effective_from" in page.text
+        text = page.text.split('class="yaml-edit" spellcheck="false">')[1].split("</textarea>")[0]
+        import html
+
+        edited = html.unescape(text).replace("min: 5000", "min: 6000")
+        saved = c.post("/cases/discretion", data={"csrf_token": csrf, "spec": edited, "note": "提高下限"})
+        assert "草稿" in saved.text and "v2" in saved.text
+        bad = c.post("/cases/discretion", data={"csrf_token": csrf, "spec": "code: [", "note": "x"})
+        assert "YAML" in bad.text
+        versions = c.get("/api/v1/cases/discretion/rules/SP-126-54", headers=token_for("fazhi")).json()
+        draft = versions[0]
+        assert draft["status"] == "draft" and draft["spec"]["range"][0]["min"] == 6000
+        own = c.post(f"/api/v1/cases/discretion/versions/{draft['id']}/decision", json={"approve": True},
+                     headers=token_for("leader"))
+        assert own.status_code == 403
+        done = c.post(f"/api/v1/cases/discretion/versions/{draft['id']}/decision", json={"approve": True},
+                      headers=token_for("fazhi")).json()
+        assert done["status"] == "approved"
+        got = c.post("/api/v1/cases/discretion/suggest", json={"rule": "SP-126-54", "facts": {}, "on": "2026-12-01"},
+                     headers=token_for("author")).json()
+        assert got["legal_range"] == ["6000.00", "50000.00"] and got["version"] == 2
+        assert c.get("/cases/discretion/export.xlsx").content[:2] == b"PK"
+        from jianguan.cli import app
+
+        out = tmp_path / "rules.csv"
+        exported = CliRunner().invoke(app, ["discretion", "export", "--out", str(out)])
+        assert exported.exit_code == 0 and "6000-50000" in out.read_text(encoding="utf-8")
+        listed = CliRunner().invoke(app, ["discretion", "versions", "SP-126-54", "--json"])
+        assert [v["status"] for v in json.loads(listed.stdout)] == ["approved", "shipped"]
+    finally:
+        benchmarks._installed_key = None
+        discretion.install([])

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Response, UploadFile
 from pydantic import BaseModel
 
-from jianguan.cases import discretion, service
+from jianguan.cases import benchmarks, discretion, service
 from jianguan.cases.schemas import (
     ChallengeIn,
     ChallengeOutcomeIn,
@@ -66,13 +66,45 @@ def simple_penalty(body: SimpleIn, db: SessionDep, user: CurrentUser) -> dict[st
 
 
 @router.get("/discretion/rules")
-def discretion_rules(user: CurrentUser) -> list[dict[str, Any]]:
-    return [{"code": code, "version": v[0].version, "title": v[0].title} for code, v in discretion.rules().items()]
+def discretion_rules(db: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """Every rule with the version in use today and the drafts waiting for approval."""
+    return benchmarks.register(db)
+
+
+@router.get("/discretion/rules/{code}")
+def discretion_versions(code: str, db: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    return [{k: v for k, v in version.items() if k != "yaml"} for version in benchmarks.versions_of(db, code)]
+
+
+class RuleIn(BaseModel):
+    spec: dict[str, Any] | None = None  # the rule as JSON, or
+    yaml: str = ""  # as YAML (the shipped files' form)
+    note: str = ""
+
+
+class RuleDecision(BaseModel):
+    approve: bool
+    note: str = ""
+
+
+@router.post("/discretion/rules", status_code=201)
+def propose_rule(body: RuleIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """A new version of a rule (a draft until approved by another person)."""
+    spec = body.spec if body.spec is not None else benchmarks.parse_yaml(body.yaml)
+    row = benchmarks.propose(db, spec=spec, note=body.note, actor=user)
+    return {"id": row.id, "code": row.code, "version": row.number, "status": row.status}
+
+
+@router.post("/discretion/versions/{rule_id}/decision")
+def decide_rule(rule_id: int, body: RuleDecision, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    row = benchmarks.decide(db, rule_id=rule_id, approve=body.approve, note=body.note, actor=user)
+    return {"id": row.id, "code": row.code, "version": row.number, "status": row.status}
 
 
 @router.post("/discretion/suggest")
-def discretion_suggest(body: SuggestIn, user: CurrentUser) -> dict[str, Any]:
+def discretion_suggest(body: SuggestIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Tier, suggested and legal range (yuan, two decimals), kinds, quoted basis and reasons."""
+    benchmarks.sync(db)
     return discretion.suggest(body.rule, body.facts, on=body.on or service.today()).as_dict()
 
 

@@ -80,6 +80,38 @@ def consistency(as_json: JsonOpt = False) -> None:
                       f"中位 {flag['median']} 元，幅度位置 {flag['position']}（该基准 {flag['rule_position']}）")
 
 
+@discretion_app.command("export")
+def export_rules(out: Annotated[Path, typer.Option("--out", help="File to write: .xlsx or .csv.")]) -> None:
+    """Every rule's newest version as one row (Chinese headers): edit and load with `jianguan import discretion`."""
+    from jianguan.cases import importing
+    from jianguan.db import session_scope
+
+    with session_scope() as db:
+        frame = importing.export(db).rename({f.key: f.label for f in importing.FIELDS})
+    if out.suffix.lower() == ".csv":
+        frame.write_csv(out)
+    else:
+        frame.write_excel(out, worksheet="裁量基准", autofit=True)
+    typer.echo(f"{frame.height} → {out}")
+
+
+@discretion_app.command("versions")
+def rule_versions(code: Annotated[str, typer.Argument(help="Rule code, e.g. SP-124.")],
+                  as_json: JsonOpt = False) -> None:
+    """The versions of one rule (shipped, approved, drafts, rejected), newest first."""
+    from jianguan.cases import benchmarks
+    from jianguan.cli import print_json
+    from jianguan.db import session_scope
+
+    with session_scope() as db:
+        out = [{k: v for k, v in version.items() if k not in ("yaml",)} for version in benchmarks.versions_of(db, code)]
+    if as_json:
+        print_json(out)
+        return
+    for v in out:
+        typer.echo(f"v{v['version']}  {v['status']}  {v['spec'].get('effective_from')}  {v['spec'].get('title')}")
+
+
 case_app = typer.Typer(help="Penalty cases (行政处罚案件).", no_args_is_help=True)
 
 

@@ -16,8 +16,9 @@ Money is Decimal yuan, rounded to the fen; never a float. The engine is pure: no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -218,17 +219,152 @@ def _rule(spec: Mapping[str, Any]) -> Rule:
 
 
 @lru_cache(maxsize=1)
-def rules() -> dict[str, list[Rule]]:
-    """Every shipped rule, its versions newest first."""
-    out: dict[str, list[Rule]] = {}
+def shipped_specs() -> tuple[dict[str, Any], ...]:
+    """The rules shipped as data files (cases/data/discretion/*.yaml), as written."""
+    out: list[dict[str, Any]] = []
     folder = resources.files("jianguan.cases").joinpath("data", "discretion")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            for spec in yaml.safe_load(entry.read_text(encoding="utf-8")):
-                out.setdefault(spec["code"], []).append(_rule(spec))
-    for versions in out.values():
+            out += yaml.safe_load(entry.read_text(encoding="utf-8"))
+    return tuple(out)
+
+
+def build(specs: Iterable[Mapping[str, Any]]) -> dict[str, list[Rule]]:
+    """Rules by code, versions newest first; a version without an end ends where the next one starts."""
+    out: dict[str, list[Rule]] = {}
+    for spec in specs:
+        rule = _rule(spec)
+        versions = out.setdefault(rule.code, [])
+        versions[:] = [r for r in versions if r.version != rule.version] + [rule]  # a later spec replaces
+    for code, versions in out.items():
         versions.sort(key=lambda r: r.version, reverse=True)
+        ended: list[Rule] = []
+        for rule in versions:
+            newer = ended[-1] if ended else None
+            if newer is not None and rule.effective_to is None and newer.effective_from > rule.effective_from:
+                rule = replace(rule, effective_to=newer.effective_from)
+            ended.append(rule)
+        out[code] = ended
     return out
+
+
+_installed: dict[str, list[Rule]] | None = None
+
+
+def install(extra: Iterable[Mapping[str, Any]]) -> None:
+    """Use the shipped rules plus ``extra`` (versions approved in the rule editor or imported from Excel)."""
+    global _installed
+    _installed = build([*shipped_specs(), *extra])
+
+
+def rules() -> dict[str, list[Rule]]:
+    """Every rule in use, its versions newest first (the shipped ones unless others were installed)."""
+    global _installed
+    if _installed is None:
+        _installed = build(shipped_specs())
+    return _installed
+
+
+PENALTY_KINDS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "90", "99")
+CODE_PATTERN = re.compile(r"^[A-Z]{1,4}-[0-9A-Z-]{1,24}$")
+
+
+def check_spec(spec: Mapping[str, Any]) -> None:
+    """A rule as data, checked before it is used: every problem named by its field."""
+    from jianguan.reference import laws
+
+    problems: list[Invalid] = []
+
+    def bad(field_name: str, message: str, **params: Any) -> None:
+        problems.append(Invalid(field_name, message, **params))
+
+    if not CODE_PATTERN.match(str(spec.get("code", ""))):
+        bad("code", N_("A rule code is letters, a hyphen and the article, e.g. SP-124."))
+    if not str(spec.get("title", "")).strip():
+        bad("title", N_("Describe the violation."))
+    start, end = spec.get("effective_from"), spec.get("effective_to")
+    if not isinstance(start, dt.date):
+        bad("effective_from", N_("Give the date the rule takes effect."))
+    elif end is not None and (not isinstance(end, dt.date) or end <= start):
+        bad("effective_to", N_("A rule ends after it starts."))
+    for key in ("violated", "penalty"):
+        ref = spec.get(key) or {}
+        try:
+            laws.cite(str(ref.get("law", "")), str(ref.get("article", "")), field=key)
+        except Invalid as error:
+            problems.append(error)
+    for key in ("kinds", "heavier_kinds"):
+        unknown = [k for k in spec.get(key) or [] if str(k) not in PENALTY_KINDS]
+        if unknown:
+            bad(key, N_("Unknown code(s) {codes} for {name}."), codes=", ".join(map(str, unknown)), name=key)
+    if not spec.get("kinds"):
+        bad("kinds", N_("Name the penalty kinds."))
+    brackets = spec.get("range") or []
+    if not brackets:
+        bad("range", N_("Give the legal range."))
+    for bracket in brackets:
+        fixed = [bracket.get("min"), bracket.get("max")]
+        times = [bracket.get("min_times"), bracket.get("max_times")]
+        try:
+            if all(v is not None for v in fixed):
+                if Decimal(str(fixed[0])) > Decimal(str(fixed[1])) or Decimal(str(fixed[0])) < 0:
+                    bad("range", N_("A range runs from a lower to a higher amount, neither below zero."))
+            elif all(v is not None for v in times):
+                if Decimal(str(times[0])) > Decimal(str(times[1])) or Decimal(str(times[0])) < 0:
+                    bad("range", N_("A range runs from a lower to a higher amount, neither below zero."))
+                if facts().get(str(bracket.get("of", ""))) is None or facts()[bracket["of"]].type != "amount":
+                    bad("range", N_("A multiple is of an amount fact, e.g. goods_value."))
+            else:
+                bad("range", N_("Each part of the range gives min and max, or min_times, max_times and of."))
+        except InvalidOperation:
+            bad("range", N_("A range runs from a lower to a higher amount, neither below zero."))
+        _check_condition(bracket.get("when"), "range", problems)
+    tiers = spec.get("tiers") or {}
+    for tier, condition in tiers.items():
+        if tier not in ("no_penalty", "mitigated", "lighter", "heavier"):
+            bad("tiers", N_("Unknown tier {tier}."), tier=tier)
+        else:
+            _check_condition(condition, tier, problems)
+    for key, value in (spec.get("shares") or {}).items():
+        try:
+            if key not in ("lighter", "heavier") or not 0 < Decimal(str(value)) < 50:
+                bad("shares", N_("The lighter and heavier shares are percentages between 0 and 50."))
+        except InvalidOperation:
+            bad("shares", N_("The lighter and heavier shares are percentages between 0 and 50."))
+    if problems:
+        raise Invalid.all(problems)
+
+
+def _check_condition(condition: Any, where: str, problems: list[Invalid]) -> None:
+    if condition is None:
+        return
+    if not isinstance(condition, Mapping):
+        problems.append(Invalid(where, N_("A condition is a fact compared with a value, or all / any / not of "
+                                          "conditions.")))
+        return
+    for key in ("all", "any"):
+        if key in condition:
+            for part in condition[key] or []:
+                _check_condition(part, where, problems)
+            return
+    if "not" in condition:
+        _check_condition(condition["not"], where, problems)
+        return
+    fact = facts().get(str(condition.get("fact", "")))
+    ops = [o for o in OPS if o in condition]
+    if fact is None:
+        problems.append(Invalid(where, N_("Unknown case fact {name}."), name=str(condition.get("fact", ""))))
+        return
+    if len(ops) != 1:
+        problems.append(Invalid(where, N_("Compare {name} with one of =, !=, <, <=, >, >=, in."), name=fact.key))
+        return
+    values = condition[ops[0]] if ops[0] == "in" else [condition[ops[0]]]
+    for value in values if isinstance(values, list) else [values]:
+        try:
+            _typed(fact, value)
+        except (InvalidOperation, ValueError, TypeError):
+            problems.append(Invalid(where, N_("{label}: the value {value} is not valid."), label=fact.label,
+                                    value=str(value)))
 
 
 def facts_of(rule: Rule) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jianguan.core.workflow import WorkflowMixin
-from jianguan.db import Base, IdMixin, Record
+from jianguan.db import Base, IdMixin, Record, UTCDateTime
 
 MONEY = Numeric(14, 2)
 
@@ -195,3 +195,23 @@ class CaseChallenge(IdMixin, Base):
     outcome_reason: Mapped[str] = mapped_column(String(24), default="")  # CHALLENGE_REASONS
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DiscretionRuleVersion(Record, Base):
+    """A version of a discretion rule written in the rule editor or imported from Excel: a draft until a
+    legal reviewer or leader other than its author approves it; then the engine uses it beside the
+    shipped rules (by its dates in force)."""
+
+    __tablename__ = "discretion_rules"
+    __table_args__ = (UniqueConstraint("code", "number"),)
+
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    number: Mapped[int]  # the rule's version number (``version`` is the row's lock counter)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)  # draft / approved / rejected
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(32), default="editor")  # editor / import:<batch>
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from jianguan.cases import discretion, procedure, service, steps
+from jianguan.cases import benchmarks, discretion, procedure, service, steps
 from jianguan.cases import workflow as wf
 from jianguan.cases.documents import EVIDENCE_CN, SERVICE_METHOD_CN
 from jianguan.cases.schemas import LeadIn, ProposalIn, SimpleIn
@@ -70,6 +70,8 @@ CHALLENGE_REASONS = {"evidence": N_("Insufficient evidence"), "procedure": N_("U
                      "law": N_("Wrong application of law"), "discretion": N_("Clearly improper"),
                      "jurisdiction": N_("Beyond authority"), "other": N_("Other")}
 DEFAULT_FIELDS = [("comment", "text", N_("Comment (the reason, where one is required)"))]
+RULE_STATUSES = {"shipped": N_("Shipped"), "approved": N_("Approved"), "draft": N_("Draft"),
+                 "rejected": N_("Rejected")}
 PRIMARY = {"file", "report", "approve", "notify", "decide", "serve", "execute", "close", "archive", "hold_hearing"}
 
 
@@ -126,6 +128,7 @@ def _agency_officers(db: SessionDep, case: Any) -> list[Officer]:
 def case_page(request: Request, case_id: int, db: SessionDep, user: PageUser,
               rule_code: Annotated[str, Query(alias="rule")] = "") -> HTMLResponse:
     case = service.get_case(db, case_id=case_id, actor=user)
+    benchmarks.sync(db)
     raw = {k: v for k, v in request.query_params.items() if k in discretion.facts()}
     if not raw and case.case_facts:
         raw = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in case.case_facts.items()}
@@ -367,3 +370,61 @@ async def simple(request: Request, db: SessionDep, user: PageUser) -> Response:
         step.done(N_("Decided on the spot: {number}."), number=case.decision_number)
         target = f"/cases/{case.id}#documents"
     return RedirectResponse(target, status_code=303)
+
+
+# --------------------------------------------------------------------------- the rule register and editor
+
+
+@router.get("/cases/discretion", response_class=HTMLResponse)
+def rule_register(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    return render(request, "cases/rules.html", {"rows": benchmarks.register(db),
+                                                "may_import": user.has_role(*benchmarks.APPROVERS)})
+
+
+@router.get("/cases/discretion/export.xlsx")
+def rule_export(db: SessionDep, user: PageUser) -> Response:
+    """Every rule as one row, Chinese headers: edit in Excel and import it back (/imports)."""
+    import io
+
+    from jianguan.cases import importing
+
+    out = io.BytesIO()
+    labels = {f.key: f.label for f in importing.FIELDS}
+    importing.export(db).rename(labels).write_excel(out, worksheet="裁量基准", autofit=True)
+    return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="discretion-rules.xlsx"'})
+
+
+@router.get("/cases/discretion/{code}", response_class=HTMLResponse)
+def rule_versions(request: Request, code: str, db: SessionDep, user: PageUser) -> HTMLResponse:
+    versions = benchmarks.versions_of(db, code)
+    current = next((v for v in versions if v["status"] in ("shipped", "approved")), None)
+    template = dict(current["spec"]) if current else {"code": code, "title": "", "effective_from": service.today()}
+    template.pop("version", None)
+    import yaml
+
+    return render(request, "cases/rule.html", {
+        "code": code, "versions": versions, "draft_yaml": yaml.safe_dump(template, allow_unicode=True, sort_keys=False),
+        "may_edit": user.has_role(*benchmarks.EDITORS), "may_approve": user.has_role(*benchmarks.APPROVERS),
+        "user_id": user.id, "statuses": RULE_STATUSES})
+
+
+@router.post("/cases/discretion", dependencies=[CsrfProtected])
+def rule_propose(request: Request, db: SessionDep, user: PageUser, spec: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "") -> Response:
+    target = "/cases/discretion"
+    with page_step(request, db, N_("Version {version} of {code} saved as a draft; another person approves it."),
+                   version="", code="") as step:
+        row = benchmarks.propose(db, spec=benchmarks.parse_yaml(spec), note=note, actor=user)
+        step.done(N_("Version {version} of {code} saved as a draft; another person approves it."),
+                  version=row.number, code=row.code)
+        target = f"/cases/discretion/{row.code}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/cases/discretion/versions/{rule_id:int}", dependencies=[CsrfProtected])
+def rule_decide(request: Request, rule_id: int, db: SessionDep, user: PageUser, code: Annotated[str, Form()] = "",
+                decision: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+    with page_step(request, db, N_("Saved.")):
+        benchmarks.decide(db, rule_id=rule_id, approve=decision == "approve", note=note, actor=user)
+    return RedirectResponse(f"/cases/discretion/{code}", status_code=303)

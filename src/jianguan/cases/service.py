@@ -363,8 +363,9 @@ def resume(db: Session, *, suspension_id: int, ended_on: dt.date | None = None, 
 def propose(db: Session, *, case_id: int, data: ProposalIn, actor: User) -> Case:
     """拟处罚: the engine's suggestion for the facts, frozen with the rule version; a fine outside the
     suggested range needs a reason and is flagged for the reviewer (refused outside the legal range)."""
-    from jianguan.cases import discretion
+    from jianguan.cases import benchmarks, discretion
 
+    benchmarks.sync(db)
     case = _handling(db, case_id, actor, expected_version=data.expected_version)
     code = data.violation_code or case.violation_code
     if not code:

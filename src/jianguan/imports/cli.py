@@ -105,6 +105,7 @@ def _command(kind: str) -> Any:
 imports.command("entities")(_command("entities"))
 imports.command("officers")(_command("officers"))
 imports.command("catalog")(_command("catalog"))
+imports.command("discretion")(_command("discretion"))
 
 
 @imports.command("template")

@@ -38,6 +38,8 @@ ROLES: dict[str, tuple[Role, ...]] = {
     "officers": (Role.system_admin, Role.agency_admin),
     # Imported catalog items become drafts: they still go through legal review and approval.
     "catalog": (Role.system_admin, Role.agency_admin, Role.officer, Role.legal_reviewer),
+    # Imported discretion rules become draft versions, approved by a legal reviewer or leader.
+    "discretion": (Role.system_admin, Role.legal_reviewer, Role.leader),
 }
 PREVIEW_PROBLEMS = 500  # kept in summary.json for the page; the XLSX report has them all
 FINAL = ("committed", "rejected", "discarded", "failed")
