@@ -24,7 +24,7 @@ from jianguan.documents import service as documents
 from jianguan.entities import codes
 from jianguan.officers.models import Officer
 from jianguan.web.deps import CsrfProtected, PageUser
-from jianguan.web.render import form_date, page_step, render
+from jianguan.web.render import field_errors, flash, form_date, locale_of, page_step, render
 
 router = APIRouter(include_in_schema=False)
 STATES = {wf.LEAD: N_("Lead: to decide on filing"), wf.FILED: N_("Filed: investigating"), wf.NOT_FILED: N_("Not filed"),
@@ -343,33 +343,47 @@ def typical_cases(request: Request, db: SessionDep, user: PageUser, q: Annotated
     return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q})
 
 
-@router.get("/cases/simple", response_class=HTMLResponse)
-def simple_form(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+def _simple_page(request: Request, db: SessionDep, user: Any, entered: dict[str, Any] | None = None,
+                 errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     officers = list(db.scalars(select(Officer).where(Officer.agency_id == user.agency_id, Officer.is_active)
                                .order_by(Officer.name).limit(200))) if user.agency_id else []
-    return render(request, "cases/simple.html", {"officers": officers, "mine": steps.officer_id_of(db, user)})
+    mine = steps.officer_id_of(db, user)
+    entered = entered or {"officer_ids": [str(mine)] if mine else [], "kinds": []}
+    return render(request, "cases/simple.html", {"officers": officers, "f": entered, "errors": errors or {}},
+                  status_code=status_code)
+
+
+@router.get("/cases/simple", response_class=HTMLResponse)
+def simple_form(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    return _simple_page(request, db, user)
 
 
 @router.post("/cases/simple", dependencies=[CsrfProtected])
 async def simple(request: Request, db: SessionDep, user: PageUser) -> Response:
+    """A refusal shows the form again with what was typed and each problem at its field (a phone on site
+    should not retype anything)."""
     form = await request.form()
     text = {k: str(v).strip() for k, v in form.items()}
-    target = "/cases/simple"
-    with page_step(request, db, N_("Decided on the spot: {number}."), number="") as step:
-        try:
-            data = SimpleIn(title=text.get("title", ""), party_uscc=text.get("party_uscc", ""),
-                            party_name=text.get("party_name", ""), party_kind=text.get("party_kind", "organisation"),
-                            facts=text.get("facts", ""), kinds=[str(v) for v in form.getlist("kinds")],
-                            fine=_money("fine", text.get("fine", "")), collect_on_spot=bool(text.get("collect")),
-                            place=text.get("place", ""), statement=text.get("statement", ""),
-                            officer_ids=[int(str(v)) for v in form.getlist("officer_ids") if str(v).isdigit()],
-                            receipt=text.get("receipt", ""))
-        except ValidationError as error:
-            raise Invalid.from_validation(error.errors()) from None
-        case = service.simple_penalty(db, data=data, actor=user)
-        step.done(N_("Decided on the spot: {number}."), number=case.decision_number)
-        target = f"/cases/{case.id}#documents"
-    return RedirectResponse(target, status_code=303)
+    entered: dict[str, Any] = {**text, "kinds": [str(v) for v in form.getlist("kinds")],
+                               "officer_ids": [str(v) for v in form.getlist("officer_ids")]}
+    try:
+        with db.begin_nested():
+            try:
+                data = SimpleIn(title=text.get("title", ""), party_uscc=text.get("party_uscc", ""),
+                                party_name=text.get("party_name", ""),
+                                party_kind=text.get("party_kind", "organisation"), facts=text.get("facts", ""),
+                                kinds=entered["kinds"], fine=_money("fine", text.get("fine", "")),
+                                collect_on_spot=bool(text.get("collect")), place=text.get("place", ""),
+                                statement=text.get("statement", ""),
+                                officer_ids=[int(v) for v in entered["officer_ids"] if v.isdigit()],
+                                receipt=text.get("receipt", ""))
+            except ValidationError as error:
+                raise Invalid.from_validation(error.errors()) from None
+            case = service.simple_penalty(db, data=data, actor=user)
+    except DomainError as error:
+        return _simple_page(request, db, user, entered, field_errors(error, locale_of(request)), status_code=422)
+    flash(request, N_("Decided on the spot: {number}."), number=case.decision_number)
+    return RedirectResponse(f"/cases/{case.id}#documents", status_code=303)
 
 
 # --------------------------------------------------------------------------- the rule register and editor
