@@ -11,8 +11,6 @@ Scoped and audited like every export.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 from decimal import Decimal
 
 import polars as pl
@@ -24,6 +22,7 @@ from jianguan.auth.models import User
 from jianguan.auth.scope import visible
 from jianguan.cases import documents
 from jianguan.cases.models import Case, CaseOfficer
+from jianguan.core import exporting
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.entities.models import Entity
@@ -90,13 +89,8 @@ def records(db: Session, *, actor: User | None, since: dt.date, until: dt.date) 
 
 def export(db: Session, *, actor: User | None, since: dt.date, until: dt.date, fmt: str = "jsonl") -> bytes:
     """The records as JSON lines (UTF-8, one object per line) or XLSX with Chinese headers; audited."""
-    if fmt not in ("jsonl", "xlsx"):
-        raise Invalid("format", N_("Export format must be jsonl or xlsx."))
+    exporting.check_format(fmt)
     frame = records(db, actor=actor, since=since, until=until)
     audit.record_export(db, actor=actor, what="penalty_records", row_count=frame.height, fmt=fmt,
                         filters={"since": since.isoformat(), "until": until.isoformat()})
-    if fmt == "jsonl":
-        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in frame.iter_rows(named=True)).encode()
-    out = io.BytesIO()
-    frame.rename(COLUMNS).write_excel(out, worksheet="行政处罚行为", autofit=True)
-    return out.getvalue()
+    return exporting.as_bytes(frame, fmt, headers=COLUMNS, worksheet="行政处罚行为")

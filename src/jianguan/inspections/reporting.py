@@ -10,8 +10,6 @@ their credential numbers, findings count. Scoped and audited like every export.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 
 import polars as pl
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from jianguan.audit import service as audit
 from jianguan.auth.models import User
 from jianguan.auth.scope import visible
 from jianguan.catalog.models import ItemVersion, SupervisionItem
+from jianguan.core import exporting
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.masking import mask_id_number
@@ -93,13 +92,8 @@ def _implementation_codes(db: Session) -> dict[str, str]:
 
 def export(db: Session, *, actor: User | None, since: dt.date, until: dt.date, fmt: str = "jsonl") -> bytes:
     """The records as JSON lines (UTF-8, one object per line) or XLSX with Chinese headers; audited."""
-    if fmt not in ("jsonl", "xlsx"):
-        raise Invalid("format", N_("Export format must be jsonl or xlsx."))
+    exporting.check_format(fmt)
     frame = records(db, actor=actor, since=since, until=until)
     audit.record_export(db, actor=actor, what="inspection_records", row_count=frame.height, fmt=fmt,
                         filters={"since": since.isoformat(), "until": until.isoformat()})
-    if fmt == "jsonl":
-        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in frame.iter_rows(named=True)).encode()
-    out = io.BytesIO()
-    frame.rename(COLUMNS).write_excel(out, worksheet="检查行为", autofit=True)
-    return out.getvalue()
+    return exporting.as_bytes(frame, fmt, headers=COLUMNS, worksheet="检查行为")
