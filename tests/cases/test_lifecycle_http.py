@@ -114,6 +114,10 @@ def test_the_case_pages(client: tuple[TestClient, str, list[int]], clock: type[C
     assert made.status_code == 303 and "/cases/" in made.headers["location"]
     page = c.get(made.headers["location"].split("#")[0])
     assert "当场行政处罚决定书" in page.text and "简易程序" in page.text and "期限" in page.text
+    c.post("/logout", data={"csrf_token": csrf})
+    public = c.get("/typical-cases")  # anyone, without signing in
+    assert public.status_code == 200 and "典型案例" in public.text and "/login" not in str(public.url)
+    csrf = sign_in(c, "author")
     for path, words in (("/cases", "法制审核"), ("/cases/review", "法制审核"), ("/cases/typical", "典型案例"),
                         ("/cases/consistency", "畸轻畸重")):
         got = c.get(path)

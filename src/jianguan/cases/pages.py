@@ -23,7 +23,7 @@ from jianguan.deps import SessionDep
 from jianguan.documents import service as documents
 from jianguan.entities import codes
 from jianguan.officers.models import Officer
-from jianguan.web.deps import CsrfProtected, PageUser
+from jianguan.web.deps import CsrfProtected, OptionalPageUser, PageUser
 from jianguan.web.render import field_errors, flash, form_date, locale_of, page_step, render
 
 router = APIRouter(include_in_schema=False)
@@ -340,7 +340,14 @@ def consistency(request: Request, db: SessionDep, user: PageUser) -> HTMLRespons
 
 @router.get("/cases/typical", response_class=HTMLResponse)
 def typical_cases(request: Request, db: SessionDep, user: PageUser, q: Annotated[str, Query()] = "") -> HTMLResponse:
-    return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q})
+    return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q, "public": False})
+
+
+@router.get("/typical-cases", response_class=HTMLResponse)
+def public_typical_cases(request: Request, db: SessionDep, user: OptionalPageUser,
+                         q: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
+    """Published for anyone: the anonymised summaries only (the party's name never appears in them)."""
+    return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q, "public": True})
 
 
 def _simple_page(request: Request, db: SessionDep, user: Any, entered: dict[str, Any] | None = None,
