@@ -41,6 +41,10 @@ SPEC = {
     "matter_level": ["central", "provincial", "city", "county"],
     "accountability_measure": ["interview", "circulate_criticism", "self_review", "admonish", "organisational",
                                "disciplinary", "refer"],
+    # the collaboration centre's (issue 8)
+    "complaint_category": ["food_safety", "product_quality", "price", "advertising", "consumer_rights",
+                           "special_equipment", "licence", "environment", "work_safety", "transport", "urban",
+                           "other"],
 }
 
 

@@ -78,7 +78,7 @@ def test_the_landing_page_shows_the_three_dictionaries_with_counts(client: TestC
     page = client.get("/datastd")
     assert page.status_code == 200
     assert 'href="/datastd"' in client.get("/").text  # the navigation item is live
-    for card, count in (("value-domains", "18"), ("regions", "3,212"), ("industries", "1,971")):
+    for card, count in (("value-domains", "19"), ("regions", "3,212"), ("industries", "1,971")):
         assert re.search(rf'id="card-{card}".*?data-count="{count.replace(",", "")}"', page.text, re.S)
 
 

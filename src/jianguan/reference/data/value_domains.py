@@ -142,4 +142,18 @@ DOMAINS: tuple[DomainSpec, ...] = (
         ("disciplinary", "党纪政务处分"),
         ("refer", "移送纪检监察机关"),
     )),
+    ("complaint_category", "投诉举报类别", "公众投诉举报的事项类别，用于分派承办部门", (
+        ("food_safety", "食品安全"),
+        ("product_quality", "产品质量"),
+        ("price", "价格收费"),
+        ("advertising", "虚假广告"),
+        ("consumer_rights", "消费维权"),
+        ("special_equipment", "特种设备"),
+        ("licence", "无证无照经营"),
+        ("environment", "生态环境"),
+        ("work_safety", "安全生产"),
+        ("transport", "交通运输"),
+        ("urban", "城市管理"),
+        ("other", "其他"),
+    )),
 )
