@@ -119,3 +119,11 @@ def test_content_is_masked_outside_the_handling_agency_and_reads_are_audited(db:
         service.get(db, complaint_id=made.id, actor=world.outsider)
     reads = db.scalars(select(AuditEntry).where(AuditEntry.action == "complaint.read")).all()
     assert len(reads) == 2
+
+
+def test_many_complaints_from_one_phone_are_flagged_not_discarded(db: Session, world: World) -> None:
+    made = [service.receive(db, data=complaint(content=f"第{i}次反映：该店酸奶过期，店员拒绝退换。"), channel="web")[0]
+            for i in range(10)]
+    assert [c.flagged for c in made] == [""] * 9 + ["repeated"]
+    other, _ = service.receive(db, data=complaint(phone="13900139000"), channel="web")
+    assert other.flagged == "" and len(service.queue(db, actor=world.author)) == 11

@@ -30,6 +30,7 @@ class Complaint(WorkflowMixin, Record, Base):
     content: Mapped[str] = mapped_column(EncryptedString())
     complainant_name: Mapped[str | None] = mapped_column(EncryptedString())
     complainant_phone: Mapped[str | None] = mapped_column(EncryptedString())
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash: repeats found by it
     anonymous: Mapped[bool] = mapped_column(default=False)
     party_name: Mapped[str] = mapped_column(String(200), default="")  # whom it is about, as written
     party_uscc: Mapped[str] = mapped_column(String(18), default="")

@@ -27,6 +27,7 @@ from jianguan.collab import workflow as wf
 from jianguan.collab.models import Complaint
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core import workflow
+from jianguan.core.crypto import lookup_hash
 from jianguan.core.errors import Conflict, Invalid, NotFound
 from jianguan.core.i18n import N_
 from jianguan.core.masking import mask_name, mask_phone
@@ -101,15 +102,30 @@ def match_entity(db: Session, *, uscc: str, name: str, region_code: str) -> Matc
     wanted = normalise(name)
     if len(wanted) < 2 or not region_code:
         return Match(None, 0.0)
-    rows = db.execute(select(Entity.id, Entity.name).where(Entity.region_code == region_code)
-                      .limit(200_000)).all()
-    if not rows:
-        return Match(None, 0.0)
-    names = [normalise(n) for _, n in rows]
-    best = process.extractOne(wanted, names, scorer=fuzz.WRatio, score_cutoff=85)
+    ids, names = county_names(db, region_code)
+    best = process.extractOne(wanted, names, scorer=fuzz.WRatio, score_cutoff=85) if names else None
     if best is None:
         return Match(None, 0.0)
-    return Match(db.get(Entity, rows[best[2]][0]), float(best[1]))
+    return Match(db.get(Entity, ids[best[2]]), float(best[1]))
+
+
+NAMES_TTL = dt.timedelta(minutes=10)
+_names: dict[tuple[str, str], tuple[dt.datetime, list[int], list[str]]] = {}
+
+
+def county_names(db: Session, region_code: str) -> tuple[list[int], list[str]]:
+    """A county's entity ids and normalised names, kept for ten minutes per process (the registry changes
+    slowly; a complaint about a business registered minutes ago is matched by hand)."""
+    key = (str(db.get_bind().engine.url), region_code)
+    now = utcnow()
+    cached = _names.get(key)
+    if cached is None or now - cached[0] > NAMES_TTL:
+        rows = db.execute(select(Entity.id, Entity.name).where(Entity.region_code == region_code)).all()
+        cached = (now, [r[0] for r in rows], [normalise(r[1]) for r in rows])
+        if len(_names) > 64:
+            _names.clear()
+        _names[key] = cached
+    return cached[1], cached[2]
 
 
 def route(db: Session, *, category: str, region_code: str) -> tuple[Agency | None, str]:
@@ -174,7 +190,8 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
         number=number, access_hash=access_hash(number, code), kind=data.kind, channel=channel,
         external_ref=data.external_ref.strip(), category=category, content=data.content.strip(),
         complainant_name=None if data.anonymous else data.name.strip(),
-        complainant_phone=data.phone.strip() or None, anonymous=data.anonymous, party_name=data.party_name.strip(),
+        complainant_phone=data.phone.strip() or None, phone_hash=lookup_hash(data.phone.strip() or None),
+        anonymous=data.anonymous, party_name=data.party_name.strip(),
         party_uscc=data.party_uscc.strip().upper(), address=data.address.strip(), latitude=data.latitude,
         longitude=data.longitude, region_code=region, entity_id=match.entity.id if match.entity else None,
         match_score=match.score or None, agency_id=agency.id if agency else None, routed_by=rule,
@@ -189,14 +206,13 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
 
 def flag_repeated(db: Session, complaint: Complaint) -> None:
     """The same phone many times in the window: flagged as repeated, never discarded."""
-    if not complaint.complainant_phone:
+    if not complaint.phone_hash:
         return
     spec = rules()["repeated"]
     since = complaint.received_on - dt.timedelta(days=int(spec["per_phone_days"]))
-    recent = db.scalars(select(Complaint).where(Complaint.received_on >= since, Complaint.id != complaint.id,
-                                                Complaint.region_code == complaint.region_code)).all()
-    same = [c for c in recent if c.complainant_phone == complaint.complainant_phone]
-    if len(same) + 1 >= int(spec["per_phone_count"]):
+    same = db.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.phone_hash == complaint.phone_hash, Complaint.received_on >= since)) or 0
+    if same >= int(spec["per_phone_count"]):
         complaint.flagged = "repeated"
 
 
