@@ -127,3 +127,17 @@ def test_many_complaints_from_one_phone_are_flagged_not_discarded(db: Session, w
     assert [c.flagged for c in made] == [""] * 9 + ["repeated"]
     other, _ = service.receive(db, data=complaint(phone="13900139000"), channel="web")
     assert other.flagged == "" and len(service.queue(db, actor=world.author)) == 11
+
+
+def test_a_name_is_found_among_many_by_its_telling_characters(db: Session, world: World) -> None:
+    from jianguan.entities.models import Entity
+
+    for i in range(900):  # more than the candidate pool: the characters pick the few hundred to score
+        db.add(Entity(uscc=f"91330106MANY{i:06d}", name=f"杭州市西湖区第{i}号餐饮有限公司", kind="enterprise",
+                      status="active", region_code="330106", agency_id=world.xihu.id))
+    db.add(Entity(uscc="91330106NOODLE0001", name="杭州市西湖区老余面馆", kind="enterprise", status="active",
+                  region_code="330106", agency_id=world.xihu.id))
+    db.flush()
+    found = service.match_entity(db, uscc="", name="老余面馆", region_code="330106")
+    assert found.entity is not None and found.entity.uscc == "91330106NOODLE0001"
+    assert service.match_entity(db, uscc="", name="完全无关的名字", region_code="330106").entity is None
