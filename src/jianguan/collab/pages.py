@@ -24,14 +24,16 @@ from jianguan.web.deps import CsrfProtected, OptionalPageUser, PageUser
 from jianguan.web.render import field_errors, locale_of, page_step, render
 
 router = APIRouter(include_in_schema=False)
-STATES = {wf.RECEIVED: N_("Received"), wf.ACCEPTED: N_("Accepted"), wf.HANDLING: N_("Being handled"),
+STATES = {wf.RECEIVED: N_("Received"), wf.ACCEPTED: N_("Accepted for handling"), wf.HANDLING: N_("Being handled"),
           wf.REPLIED: N_("Replied"), wf.CLOSED: N_("Closed"), wf.REJECTED: N_("Not accepted"),
           wf.MERGED: N_("Merged")}
-ACTIONS = {"start": N_("Received"), "accept": N_("Accept"), "reject": N_("Do not accept"),
+ACTIONS = {"start": N_("Received"), "accept": N_("Accept for handling"), "reject": N_("Do not accept"),
            "transfer": N_("Transfer to another agency"), "take": N_("Take it"), "reply": N_("Reply"),
            "close": N_("Close"), "reopen": N_("Reopened by the complainant"), "merge": N_("Merged")}
 OUTCOMES = {"inspection": N_("Verified by an inspection"), "case": N_("Transferred to a penalty case"),
             "mediation": N_("Mediated"), "no_violation": N_("No violation found"), "other": N_("Other")}
+CHANNELS = {"web": N_("Web form"), "hotline": N_("Hotline (12345)"), "api": N_("Connected system"),
+            "import": N_("Batch import")}
 WHY = {"same_entity": N_("Same entity and category"), "similar_text": N_("Similar text nearby")}
 MAX_PHOTO = 10 * 1024 * 1024
 
@@ -152,7 +154,7 @@ def complaint_page(request: Request, complaint_id: int, db: SessionDep, user: Pa
     return render(request, "collab/complaint.html", {
         "c": complaint, "v": service.view(complaint, user), "states": STATES, "action_labels": ACTIONS,
         "actions": workflow.allowed_actions(complaint, user), "events": workflow.history(db, complaint),
-        "categories": codes.labels(db, "complaint_category"), "outcomes": OUTCOMES, "why": WHY,
+        "categories": codes.labels(db, "complaint_category"), "outcomes": OUTCOMES, "why": WHY, "channels": CHANNELS,
         "duplicates": service.duplicates_of(db, complaint), "agencies": agencies})
 
 
