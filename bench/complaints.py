@@ -74,6 +74,8 @@ def setup(env: dict[str, str], rows: int) -> None:
             "latitude": 30.20 + rng.random(rows) * 0.15, "longitude": 120.05 + rng.random(rows) * 0.2,
         }).with_columns(
             pl.when(pl.col("entity_id") == 0).then(None).otherwise(pl.col("entity_id")).alias("entity_id"),
+            (((pl.col("latitude") + 90) / 0.005).floor().cast(pl.Int64) * 100_000
+             + ((pl.col("longitude") + 180) / 0.005).floor().cast(pl.Int64)).alias("cell"),
             content=encrypt_column(text), complainant_phone=encrypt_column(phones),
             phone_hash=lookup_hash_column(phones), access_hash=pl.lit("0" * 64), kind=pl.lit("complaint"),
             channel=pl.lit("web"), external_ref=pl.lit(""), anonymous=pl.lit(False), party_name=pl.lit(""),

@@ -19,7 +19,7 @@ from jianguan.db import Base, Record, UTCDateTime
 class Complaint(WorkflowMixin, Record, Base):
     __tablename__ = "complaints"
     __table_args__ = (Index("ix_complaints_entity_category", "entity_id", "category", "received_on"),
-                      Index("ix_complaints_place", "latitude", "longitude"))
+                      Index("ix_complaints_cell_received", "cell", "received_on"))
 
     number: Mapped[str] = mapped_column(String(24), unique=True)  # TS20261207000001
     access_hash: Mapped[str] = mapped_column(String(64))  # sha256 of number + access code
@@ -37,6 +37,7 @@ class Complaint(WorkflowMixin, Record, Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    cell: Mapped[int | None]  # a ~500 m grid square of the place (service.cell_of): "near" without a scan
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     match_score: Mapped[float | None] = mapped_column(Float)  # how sure the entity match is (0–100)

@@ -175,9 +175,30 @@ def route(db: Session, *, category: str, region_code: str) -> tuple[Agency | Non
 
 
 def _number(db: Session, day: dt.date) -> str:
+    """The day's next number (a range on the unique index, not a LIKE, which SQLite cannot serve from it)."""
     prefix = f"TS{day:%Y%m%d}"
-    n = db.scalar(select(func.count()).select_from(Complaint).where(Complaint.number.like(prefix + "%"))) or 0
+    last = db.scalar(select(func.max(Complaint.number)).where(Complaint.number >= prefix,
+                                                               Complaint.number < prefix + "~"))
+    n = int(last[len(prefix):]) if last else 0
     return f"{prefix}{n + 1:06d}"
+
+
+CELL_DEGREES = 0.005  # about 550 m north–south
+
+
+def cell_of(latitude: float | None, longitude: float | None) -> int | None:
+    """The grid square of a place, as one integer (rows of 100,000 squares)."""
+    if latitude is None or longitude is None:
+        return None
+    return math.floor((latitude + 90) / CELL_DEGREES) * 100_000 + math.floor((longitude + 180) / CELL_DEGREES)
+
+
+def cells_around(latitude: float, longitude: float, metres: float) -> list[int]:
+    """The squares within ``metres`` of a place (its own and enough neighbours)."""
+    reach = math.ceil(metres / (CELL_DEGREES * 111_320 * max(math.cos(math.radians(latitude)), 0.2)))
+    centre = cell_of(latitude, longitude)
+    assert centre is not None
+    return [centre + dy * 100_000 + dx for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1)]
 
 
 def access_hash(number: str, code: str) -> str:
@@ -222,7 +243,8 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
         complainant_phone=data.phone.strip() or None, phone_hash=lookup_hash(data.phone.strip() or None),
         anonymous=data.anonymous, party_name=data.party_name.strip(),
         party_uscc=data.party_uscc.strip().upper(), address=data.address.strip(), latitude=data.latitude,
-        longitude=data.longitude, region_code=region, entity_id=match.entity.id if match.entity else None,
+        longitude=data.longitude, cell=cell_of(data.latitude, data.longitude),
+        region_code=region, entity_id=match.entity.id if match.entity else None,
         match_score=match.score or None, agency_id=agency.id if agency else None, routed_by=rule,
         photo_sha256=photo_sha256, received_on=day)
     workflow.start(db, complaint, workflow=wf.COMPLAINT, actor=actor, payload={"number": number})
@@ -248,12 +270,11 @@ def flag_repeated(db: Session, complaint: Complaint) -> None:
 # --------------------------------------------------------------------------- duplicates
 
 
-def _metres(a: Complaint, b: Complaint) -> float:
-    if None in (a.latitude, a.longitude, b.latitude, b.longitude):
+def _metres_to(a: Complaint, latitude: float | None, longitude: float | None) -> float:
+    if a.latitude is None or a.longitude is None or latitude is None or longitude is None:
         return math.inf
-    assert a.latitude is not None and a.longitude is not None and b.latitude is not None and b.longitude is not None
-    dy = (a.latitude - b.latitude) * 111_320
-    dx = (a.longitude - b.longitude) * 111_320 * math.cos(math.radians(a.latitude))
+    dy = (a.latitude - latitude) * 111_320
+    dx = (a.longitude - longitude) * 111_320 * math.cos(math.radians(a.latitude))
     return math.hypot(dx, dy)
 
 
@@ -271,17 +292,18 @@ def duplicates_of(db: Session, complaint: Complaint, *, limit: int = 10) -> list
                                 .order_by(Complaint.id.desc()).limit(limit)):
             found[other.id] = (other, "same_entity")
     if complaint.latitude is not None and complaint.longitude is not None:
-        degrees = float(spec["near_metres"]) / 111_320
-        near = db.scalars(select(Complaint).where(
-            *open_ones, Complaint.latitude.between(complaint.latitude - degrees, complaint.latitude + degrees),
-            Complaint.longitude.between(complaint.longitude - 2 * degrees, complaint.longitude + 2 * degrees))
+        metres = float(spec["near_metres"])
+        near = db.execute(select(Complaint.id, Complaint.latitude, Complaint.longitude, Complaint.content).where(
+            *open_ones, Complaint.cell.in_(cells_around(complaint.latitude, complaint.longitude, metres)))
             .order_by(Complaint.id.desc()).limit(500)).all()
         mine = normalise(complaint.content)
-        for other in near:
-            if other.id in found or _metres(complaint, other) > float(spec["near_metres"]):
+        for other_id, lat, lng, content in near:
+            if other_id in found or _metres_to(complaint, lat, lng) > metres:
                 continue
-            if fuzz.partial_ratio(mine, normalise(other.content)) >= float(spec["similarity"]):
-                found[other.id] = (other, "similar_text")
+            if fuzz.partial_ratio(mine, normalise(content)) >= float(spec["similarity"]):
+                near_one = db.get(Complaint, other_id)
+                assert near_one is not None
+                found[other_id] = (near_one, "similar_text")
     return list(found.values())[:limit]
 
 
