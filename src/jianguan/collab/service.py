@@ -280,31 +280,43 @@ def _metres_to(a: Complaint, latitude: float | None, longitude: float | None) ->
 
 def duplicates_of(db: Session, complaint: Complaint, *, limit: int = 10) -> list[tuple[Complaint, str]]:
     """Earlier complaints this one probably repeats, with why: the same entity and category within the
-    window, or a similar text near the same place. Staff decide (merge)."""
+    window, or a similar text near the same place. Staff decide (merge).
+
+    Each query filters only on what its index holds (entity, category, date; grid square, date), so the
+    planner cannot wander onto a poorer index; the rest is checked here, and only the texts of the
+    complaints that are really near are read (decrypted)."""
     spec = rules()["duplicate"]
     since = complaint.received_on - dt.timedelta(days=int(spec["window_days"]))
-    open_ones = (Complaint.id != complaint.id, Complaint.received_on >= since, Complaint.master_id.is_(None),
-                 Complaint.state != wf.MERGED)
     found: dict[int, tuple[Complaint, str]] = {}
+
+    def still_open(other: Complaint) -> bool:
+        return other.id != complaint.id and other.master_id is None and other.state != wf.MERGED
+
     if complaint.entity_id is not None:
-        for other in db.scalars(select(Complaint).where(*open_ones, Complaint.entity_id == complaint.entity_id,
-                                                        Complaint.category == complaint.category)
-                                .order_by(Complaint.id.desc()).limit(limit)):
-            found[other.id] = (other, "same_entity")
+        for other in db.scalars(select(Complaint).where(Complaint.entity_id == complaint.entity_id,
+                                                        Complaint.category == complaint.category,
+                                                        Complaint.received_on >= since)):
+            if still_open(other):
+                found[other.id] = (other, "same_entity")
     if complaint.latitude is not None and complaint.longitude is not None:
         metres = float(spec["near_metres"])
-        near = db.execute(select(Complaint.id, Complaint.latitude, Complaint.longitude, Complaint.content).where(
-            *open_ones, Complaint.cell.in_(cells_around(complaint.latitude, complaint.longitude, metres)))
-            .order_by(Complaint.id.desc()).limit(500)).all()
-        mine = normalise(complaint.content)
-        for other_id, lat, lng, content in near:
-            if other_id in found or _metres_to(complaint, lat, lng) > metres:
-                continue
-            if fuzz.partial_ratio(mine, normalise(content)) >= float(spec["similarity"]):
-                near_one = db.get(Complaint, other_id)
-                assert near_one is not None
-                found[other_id] = (near_one, "similar_text")
-    return list(found.values())[:limit]
+        places = db.execute(select(Complaint.id, Complaint.latitude, Complaint.longitude, Complaint.master_id,
+                                   Complaint.state)
+                            .where(Complaint.cell.in_(cells_around(complaint.latitude, complaint.longitude, metres)),
+                                   Complaint.received_on >= since)).all()
+        near = sorted((row[0] for row in places if row[0] != complaint.id and row[0] not in found
+                       and row[3] is None and row[4] != wf.MERGED and _metres_to(complaint, row[1], row[2]) <= metres),
+                      reverse=True)[:500]
+        if near:
+            mine = normalise(complaint.content)
+            for other_id, content in db.execute(select(Complaint.id, Complaint.content)
+                                                .where(Complaint.id.in_(near))):
+                if fuzz.partial_ratio(mine, normalise(content)) >= float(spec["similarity"]):
+                    near_one = db.get(Complaint, other_id)
+                    assert near_one is not None
+                    found[other_id] = (near_one, "similar_text")
+    ordered = sorted(found.values(), key=lambda pair: pair[0].id, reverse=True)
+    return ordered[:limit]
 
 
 def merge(db: Session, *, master_id: int, duplicate_ids: list[int], actor: User) -> list[Complaint]:
