@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jianguan.core.crypto import EncryptedString
@@ -37,7 +37,7 @@ class Complaint(WorkflowMixin, Record, Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    cell: Mapped[int | None]  # a ~500 m grid square of the place (service.cell_of): "near" without a scan
+    cell: Mapped[int | None] = mapped_column(BigInteger)  # ~500 m grid square (service.cell_of): "near", no scan
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     match_score: Mapped[float | None] = mapped_column(Float)  # how sure the entity match is (0–100)
