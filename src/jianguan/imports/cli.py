@@ -106,6 +106,7 @@ imports.command("entities")(_command("entities"))
 imports.command("officers")(_command("officers"))
 imports.command("catalog")(_command("catalog"))
 imports.command("discretion")(_command("discretion"))
+imports.command("complaints")(_command("complaints"))
 
 
 @imports.command("template")

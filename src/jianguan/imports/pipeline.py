@@ -50,7 +50,7 @@ checks.MESSAGES.update({
     "column.unknown": N_("This column is not part of the template and is ignored."),
 })
 checks.DIMENSION_OF.update({"scope": "consistency", "column.unknown": "completeness"})
-KINDS = ("entities", "officers", "catalog", "discretion")
+KINDS = ("entities", "officers", "catalog", "discretion", "complaints")
 
 # progress(phase, done, total): phase "check", "write" or "index" (rebuilding after a large load);
 # total None while unknown.
@@ -74,6 +74,10 @@ def kind_module(kind: str) -> ModuleType:
         from jianguan.cases import importing as discretion
 
         return discretion
+    if kind == "complaints":
+        from jianguan.collab import importing as complaints
+
+        return complaints
     raise Invalid("kind", N_("Unknown import kind {kind}."), kind=kind)
 
 

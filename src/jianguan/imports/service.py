@@ -40,6 +40,8 @@ ROLES: dict[str, tuple[Role, ...]] = {
     "catalog": (Role.system_admin, Role.agency_admin, Role.officer, Role.legal_reviewer),
     # Imported discretion rules become draft versions, approved by a legal reviewer or leader.
     "discretion": (Role.system_admin, Role.legal_reviewer, Role.leader),
+    # Hotline batches (12345 转办) are received like any complaint: matched, routed, due for acceptance.
+    "complaints": (Role.system_admin, Role.agency_admin, Role.officer),
 }
 PREVIEW_PROBLEMS = 500  # kept in summary.json for the page; the XLSX report has them all
 FINAL = ("committed", "rejected", "discarded", "failed")
