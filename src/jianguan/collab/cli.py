@@ -51,5 +51,16 @@ def complaint_figures(as_json: JsonOpt = False) -> None:
         typer.echo(f"  {state}: {n}")
 
 
+def _import_command() -> None:
+    """``jianguan complaint import FILE``: the same command as ``jianguan import complaints FILE``."""
+    from jianguan.imports.cli import _command
+
+    complaint_app.command("import", help="A hotline batch (12345 转办) through the import pipeline.")(
+        _command("complaints"))
+
+
+_import_command()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(complaint_app, name="complaint")
