@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jianguan.auth import service as auth
 from jianguan.auth.models import User
-from jianguan.cases import service, steps
+from jianguan.cases import execution, service, steps
 from jianguan.cases.models import Case
 from jianguan.cases.schemas import LeadIn, ProposalIn, SimpleIn
 from jianguan.core.errors import Conflict, IllegalTransition, Invalid
@@ -161,13 +161,13 @@ def test_general_procedure_from_filing_to_archive(db: Session, world: World, clo
     # Paid a week late: 19–25 September, 7 days × 3 % × ¥70,000 = ¥14,700 on top.
     clock.day = dt.date(2026, 9, 25)
     assert steps.outstanding(case, clock.day) == Decimal("84700.00")
-    service.record_payment(db, case_id=case.id, amount=Decimal(70000), receipt="FS2026-0001", actor=world.author)
+    execution.record_payment(db, case_id=case.id, amount=Decimal(70000), receipt="FS2026-0001", actor=world.author)
     with pytest.raises(Invalid) as owed:
         act(db, case, "execute", world.author)
     assert owed.value.field == "payments" and "14,700.00" in owed.value.params["amount"]
     with pytest.raises(Invalid):
-        service.record_payment(db, case_id=case.id, amount=Decimal(20000), actor=world.author)  # more than owed
-    paid = service.record_payment(db, case_id=case.id, amount=Decimal(14700), actor=world.author)
+        execution.record_payment(db, case_id=case.id, amount=Decimal(20000), actor=world.author)  # more than owed
+    paid = execution.record_payment(db, case_id=case.id, amount=Decimal(14700), actor=world.author)
     assert paid.surcharge == Decimal(14700) and paid.amount == 0
     act(db, case, "execute", world.author)
     assert case.state == "executed" and case.executed_on == dt.date(2026, 9, 25)
@@ -266,29 +266,29 @@ def test_review_pending_stops_the_surcharge_and_outcomes_are_counted(db: Session
     act(db, case, "serve", world.author, served_on="2026-08-04")
     assert case.payment_due_on == dt.date(2026, 8, 19)
     clock.day = dt.date(2026, 8, 18)
-    review = service.add_challenge(db, case_id=case.id, kind="review", filed_on=dt.date(2026, 8, 18),
+    review = execution.add_challenge(db, case_id=case.id, kind="review", filed_on=dt.date(2026, 8, 18),
                                    body="杭州市西湖区人民政府", actor=world.author)
     clock.day = dt.date(2026, 9, 30)
     assert steps.surcharge_on(case, clock.day) == 0  # pending since before the due day
     with pytest.raises(Conflict):
         act(db, case, "apply_enforcement", world.author)
     with pytest.raises(Invalid) as why:
-        service.conclude_challenge(db, challenge_id=review.id, outcome="revoked", actor=world.author)
+        execution.conclude_challenge(db, challenge_id=review.id, outcome="revoked", actor=world.author)
     assert why.value.field == "reason"
-    service.conclude_challenge(db, challenge_id=review.id, outcome="upheld", decided_on=dt.date(2026, 9, 20),
+    execution.conclude_challenge(db, challenge_id=review.id, outcome="upheld", decided_on=dt.date(2026, 9, 20),
                                actor=world.author)
     assert steps.surcharge_on(case, clock.day) == Decimal(70000) * Decimal("0.03") * 10  # 21–30 Sept
-    figures = service.challenge_figures(db, actor=world.leader)
+    figures = execution.challenge_figures(db, actor=world.leader)
     assert figures["decided"] == 1 and figures["by_outcome"] == {"upheld": 1} and figures["met"]
     with pytest.raises(Invalid) as too_soon:
         act(db, case, "apply_enforcement", world.author)
     assert too_soon.value.params["day"] == "2027-02-05"  # 6 months from service (4 Feb 2027 is a working day)
 
-    typical = service.mark_typical(db, case_id=case.id, actor=world.leader)
+    typical = execution.mark_typical(db, case_id=case.id, actor=world.leader)
     assert typical.typical and case.party_name not in typical.typical_summary
-    assert "某" in typical.typical_summary and service.typical_cases(db, q="保质期") == [case]
+    assert "某" in typical.typical_summary and execution.typical_cases(db, q="保质期") == [case]
     with pytest.raises(Invalid):
-        service.mark_typical(db, case_id=case.id, summary=f"当事人{case.party_name}经营过期食品", actor=world.leader)
+        execution.mark_typical(db, case_id=case.id, summary=f"当事人{case.party_name}经营过期食品", actor=world.leader)
 
 
 def test_the_simple_procedure_stays_within_its_limits(db: Session, world: World, clock: Clock) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Response, UploadFile
 from pydantic import BaseModel
 
-from jianguan.cases import benchmarks, discretion, service
+from jianguan.cases import benchmarks, discretion, execution, service
 from jianguan.cases.schemas import (
     ChallengeIn,
     ChallengeOutcomeIn,
@@ -137,13 +137,13 @@ def penalty_records(db: SessionDep, user: CurrentUser, since: dt.date, until: dt
 
 @router.get("/challenges/figures")
 def challenge_figures(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return service.challenge_figures(db, actor=user)
+    return execution.challenge_figures(db, actor=user)
 
 
 @router.get("/typical")
 def typical_cases(db: SessionDep, user: CurrentUser, q: str = "") -> list[dict[str, Any]]:
     return [{"id": c.id, "title": c.title, "decided_on": c.decided_on, "summary": c.typical_summary}
-            for c in service.typical_cases(db, q=q)]
+            for c in execution.typical_cases(db, q=q)]
 
 
 @router.get("/{case_id}")
@@ -215,14 +215,14 @@ def propose(case_id: int, body: ProposalIn, db: SessionDep, user: CurrentUser) -
 
 @router.post("/{case_id}/payments", status_code=201)
 def record_payment(case_id: int, body: PaymentIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    row = service.record_payment(db, case_id=case_id, amount=body.amount, paid_on=body.paid_on,
+    row = execution.record_payment(db, case_id=case_id, amount=body.amount, paid_on=body.paid_on,
                                  receipt=body.receipt, actor=user)
     return {"id": row.id, "amount": f"{row.amount:.2f}", "surcharge": f"{row.surcharge:.2f}", "paid_on": row.paid_on}
 
 
 @router.post("/{case_id}/challenges", status_code=201)
 def add_challenge(case_id: int, body: ChallengeIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    row = service.add_challenge(db, case_id=case_id, kind=body.kind, filed_on=body.filed_on, body=body.body,
+    row = execution.add_challenge(db, case_id=case_id, kind=body.kind, filed_on=body.filed_on, body=body.body,
                                 actor=user)
     return {"id": row.id, "kind": row.kind, "filed_on": row.filed_on}
 
@@ -230,12 +230,12 @@ def add_challenge(case_id: int, body: ChallengeIn, db: SessionDep, user: Current
 @router.post("/challenges/{challenge_id}/outcome")
 def conclude_challenge(challenge_id: int, body: ChallengeOutcomeIn, db: SessionDep,
                        user: CurrentUser) -> dict[str, Any]:
-    row = service.conclude_challenge(db, challenge_id=challenge_id, outcome=body.outcome, reason=body.reason,
+    row = execution.conclude_challenge(db, challenge_id=challenge_id, outcome=body.outcome, reason=body.reason,
                                      decided_on=body.decided_on, note=body.note, actor=user)
     return {"id": row.id, "outcome": row.outcome, "reason": row.outcome_reason, "decided_on": row.decided_on}
 
 
 @router.post("/{case_id}/typical")
 def mark_typical(case_id: int, body: TypicalIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    case = service.mark_typical(db, case_id=case_id, summary=body.summary, actor=user)
+    case = execution.mark_typical(db, case_id=case_id, summary=body.summary, actor=user)
     return {"id": case.id, "typical": case.typical, "summary": case.typical_summary}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import User
-from jianguan.cases import service
+from jianguan.cases import execution, service
 from jianguan.cases.models import Case
 from jianguan.cases.schemas import LeadIn, ProposalIn, SimpleIn
 from jianguan.core.errors import DomainError
@@ -112,11 +112,11 @@ def load(db: Session) -> dict[str, Any]:
             step(closed, "waive", officer, "当事人书面放弃陈述、申辩和听证权利")
             step(closed, "decide", leader, "同意")
             step(closed, "serve", officer, served_on=today.isoformat(), method="electronic")
-            service.record_payment(db, case_id=closed.id, amount=Decimal(60000), receipt="浙财非税2026-000188",
+            execution.record_payment(db, case_id=closed.id, amount=Decimal(60000), receipt="浙财非税2026-000188",
                                    actor=officer)
             step(closed, "execute", officer)
             step(closed, "close", leader, "罚款已缴清，同意结案")
-            service.mark_typical(db, case_id=closed.id, actor=leader)
+            execution.mark_typical(db, case_id=closed.id, actor=leader)
 
             service.simple_penalty(db, data=SimpleIn(
                 title="未按规定公示食品经营许可证", party_uscc=parties[5].uscc or "",

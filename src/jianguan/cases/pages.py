@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from jianguan.cases import benchmarks, discretion, procedure, service, steps
+from jianguan.cases import benchmarks, discretion, execution, procedure, service, steps
 from jianguan.cases import workflow as wf
 from jianguan.cases.documents import EVIDENCE_CN, SERVICE_METHOD_CN
 from jianguan.cases.schemas import LeadIn, ProposalIn, SimpleIn
@@ -288,7 +288,7 @@ def payment(request: Request, case_id: int, db: SessionDep, user: PageUser, amou
         value = _money("amount", amount)
         if value is None:
             raise Invalid("amount", N_("Give the amount."))
-        service.record_payment(db, case_id=case_id, amount=value, paid_on=form_date("paid_on", paid_on),
+        execution.record_payment(db, case_id=case_id, amount=value, paid_on=form_date("paid_on", paid_on),
                                receipt=receipt, actor=user)
     return RedirectResponse(f"/cases/{case_id}#execution", status_code=303)
 
@@ -300,7 +300,7 @@ def challenge(request: Request, case_id: int, db: SessionDep, user: PageUser, ki
         day = form_date("filed_on", filed_on)
         if day is None:
             raise Invalid("filed_on", N_("Give the date."))
-        service.add_challenge(db, case_id=case_id, kind=kind, filed_on=day, body=body, actor=user)
+        execution.add_challenge(db, case_id=case_id, kind=kind, filed_on=day, body=body, actor=user)
     return RedirectResponse(f"/cases/{case_id}#execution", status_code=303)
 
 
@@ -309,7 +309,7 @@ def challenge_outcome(request: Request, case_id: int, challenge_id: int, db: Ses
                       outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                       decided_on: Annotated[str, Form()] = "") -> Response:
     with page_step(request, db, N_("Saved.")):
-        service.conclude_challenge(db, challenge_id=challenge_id, outcome=outcome, reason=reason,
+        execution.conclude_challenge(db, challenge_id=challenge_id, outcome=outcome, reason=reason,
                                    decided_on=form_date("decided_on", decided_on), actor=user)
     return RedirectResponse(f"/cases/{case_id}#execution", status_code=303)
 
@@ -318,14 +318,14 @@ def challenge_outcome(request: Request, case_id: int, challenge_id: int, db: Ses
 def typical(request: Request, case_id: int, db: SessionDep, user: PageUser,
             summary: Annotated[str, Form()] = "") -> Response:
     with page_step(request, db, N_("Added to the typical cases.")):
-        service.mark_typical(db, case_id=case_id, summary=summary, actor=user)
+        execution.mark_typical(db, case_id=case_id, summary=summary, actor=user)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 @router.get("/cases/review", response_class=HTMLResponse)
 def review(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
     return render(request, "cases/review.html", {"rows": service.review_queue(db, actor=user),
-                                                 "figures": service.challenge_figures(db, actor=user)})
+                                                 "figures": execution.challenge_figures(db, actor=user)})
 
 
 @router.get("/cases/consistency", response_class=HTMLResponse)
@@ -340,14 +340,14 @@ def consistency(request: Request, db: SessionDep, user: PageUser) -> HTMLRespons
 
 @router.get("/cases/typical", response_class=HTMLResponse)
 def typical_cases(request: Request, db: SessionDep, user: PageUser, q: Annotated[str, Query()] = "") -> HTMLResponse:
-    return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q, "public": False})
+    return render(request, "cases/typical.html", {"rows": execution.typical_cases(db, q=q), "q": q, "public": False})
 
 
 @router.get("/typical-cases", response_class=HTMLResponse)
 def public_typical_cases(request: Request, db: SessionDep, user: OptionalPageUser,
                          q: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
     """Published for anyone: the anonymised summaries only (the party's name never appears in them)."""
-    return render(request, "cases/typical.html", {"rows": service.typical_cases(db, q=q), "q": q, "public": True})
+    return render(request, "cases/typical.html", {"rows": execution.typical_cases(db, q=q), "q": q, "public": True})
 
 
 def _simple_page(request: Request, db: SessionDep, user: Any, entered: dict[str, Any] | None = None,
