@@ -90,14 +90,11 @@ def _rights(db: Session, case: Case) -> dict[str, Any]:
     left for the agency's template, since provinces centralise administrative cases differently."""
     from jianguan.officers.models import Agency
 
-    reconsideration = laws.cite("administrative-reconsideration-law", "第二十条")
-    litigation = laws.cite("administrative-litigation-law", "第四十六条")
-    review_basis = f"《{reconsideration.law.title}》{reconsideration.article_no}"
     agency = db.get(Agency, case.agency_id)
-    body = government_of(db, agency.region_code) if agency is not None else ""
-    return {"reconsideration": {"days": "六十日", "basis": review_basis, "body": body},
-            "litigation": {"months": "六个月", "basis": f"《{litigation.law.title}》{litigation.article_no}",
-                           "court": ""}}
+    rights: dict[str, Any] = documents.appeal_rights()
+    rights["reconsideration"]["body"] = government_of(db, agency.region_code) if agency is not None else ""
+    rights["litigation"]["court"] = ""
+    return rights
 
 
 def articles(suggestion: dict[str, Any]) -> dict[str, str]:

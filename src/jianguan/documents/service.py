@@ -75,6 +75,18 @@ def chinese_date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
+def appeal_rights() -> dict[str, dict[str, str]]:
+    """The party's routes against an agency's decision, with the periods and the articles quoted from the
+    law library (复议 60 days, 诉讼 6 months): what every document open to challenge states."""
+    from jianguan.reference import laws
+
+    reconsideration = laws.cite("administrative-reconsideration-law", "第二十条")
+    litigation = laws.cite("administrative-litigation-law", "第四十六条")
+    return {"reconsideration": {"days": "六十日",
+                                "basis": f"《{reconsideration.law.title}》{reconsideration.article_no}"},
+            "litigation": {"months": "六个月", "basis": f"《{litigation.law.title}》{litigation.article_no}"}}
+
+
 def default_abbreviation(agency_name: str) -> str:
     """杭州市西湖区市场监督管理局 → 西湖市监: the last place name without 区/县/市, then the short
     word for the department. Agencies set their own 机关代字 in the document settings."""

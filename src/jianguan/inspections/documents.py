@@ -19,7 +19,6 @@ from jianguan.entities.models import Entity
 from jianguan.inspections import workflow as wf
 from jianguan.inspections.models import Finding, Inspection
 from jianguan.officers.models import Officer
-from jianguan.reference import laws
 from jianguan.reference.service import label
 
 ANSWER_CN = {"yes": "是", "no": "否", "na": "不适用"}
@@ -108,12 +107,9 @@ def feedback(db: Session, record: Inspection, *, actor: User | None, on: dt.date
 
 def rectification_order(db: Session, record: Inspection, *, actor: User | None, on: dt.date) -> Document:
     """责令整改: with the party's rights, periods quoted from the law library (复议 60 days, 诉讼 6 months)."""
-    reconsideration = laws.cite("administrative-reconsideration-law", "第二十条")
-    litigation = laws.cite("administrative-litigation-law", "第四十六条")
     return _issue(db, record, "rectification_order", {
         "visited_on_cn": _visited(record), "findings": _findings(db, list(record.findings)),
-        "reconsideration": {"days": "六十日", "basis": f"《{reconsideration.law.title}》{reconsideration.article_no}"},
-        "litigation": {"months": "六个月", "basis": f"《{litigation.law.title}》{litigation.article_no}"}}, actor, on)
+        **documents.appeal_rights()}, actor, on)
 
 
 def review_opinion(db: Session, record: Inspection, *, actor: User | None, on: dt.date) -> Document:
