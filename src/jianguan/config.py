@@ -66,6 +66,19 @@ class Settings(BaseSettings):
         description="Working days to publish an inspection's result (this programme: 10; the national "
                     "double-random rule allows 20).")
 
+    # Notifications beyond the app (docs/notifications.md). No SMTP host: e-mail waits in the outbox.
+    smtp_host: str = Field(default="", description="SMTP server for e-mail notifications; empty = not configured.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS (port 587).")
+    smtp_ssl: bool = Field(default=False, description="Connect over TLS from the start (port 465).")
+    smtp_from: str = Field(default="", description="From address; empty = the SMTP user, else jianguan@localhost.")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    sms_gateway: str = Field(
+        default="",
+        description="'package.module:Class' delivering SMS (or a government messaging platform); empty = none.")
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.secret_key in ("", DEFAULT_SECRET_KEY):
@@ -75,6 +88,12 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and not self.field_keys:
             raise ValueError("JIANGUAN_FIELD_KEYS must be set in production (see docs/operations.md)")
+        return self
+
+    @model_validator(mode="after")
+    def _one_way_to_encrypt_smtp(self) -> Settings:
+        if self.smtp_ssl and self.smtp_starttls:
+            raise ValueError("set JIANGUAN_SMTP_SSL (port 465) or JIANGUAN_SMTP_STARTTLS (port 587), not both")
         return self
 
     @property

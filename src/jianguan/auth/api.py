@@ -47,6 +47,7 @@ def user_read(user: User, viewer: User) -> UserRead:
         is_active=user.is_active,
         id_number=user.id_number if own else mask_id_number(user.id_number),
         phone=user.phone if own else mask_phone(user.phone),
+        email=user.email,
         last_login_at=user.last_login_at,
         version=user.version,
     )

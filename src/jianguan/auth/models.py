@@ -51,6 +51,8 @@ class User(Record, Base):
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone: Mapped[str | None] = mapped_column(EncryptedString())
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where e-mail notifications go (notify outbox); set by an admin or by the user themselves.
+    email: Mapped[str | None] = mapped_column(String(200))
     # Bumped on password change / sign-out everywhere: older session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
     password_changed_at: Mapped[dt.datetime | None]

@@ -49,6 +49,7 @@ class UserUpdate(BaseModel):
     roles: list[str] | None = None
     data_scope: str | None = None
     is_active: bool | None = None
+    email: str | None = Field(default=None, description="Address for e-mail notifications; \"\" removes it.")
     version: int = Field(description="The version you read; a stale one is refused with 409.")
 
 
@@ -64,6 +65,7 @@ class UserRead(BaseModel):
     is_active: bool
     id_number: str | None = Field(description="Masked unless it is your own account.")
     phone: str | None = Field(description="Masked unless it is your own account.")
+    email: str | None = Field(default=None, description="Where e-mail notifications go.")
     last_login_at: dt.datetime | None
     version: int
 

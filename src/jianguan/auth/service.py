@@ -33,6 +33,18 @@ from jianguan.officers.models import Agency
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 REGION_RE = re.compile(r"^\d{6}$")
 TOKEN_PREFIX = "jgt_"
+# Deliberately loose (one @, a dot in the domain, no spaces): the mail server is the real judge.
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(value: str | None) -> str | None:
+    """An e-mail address for notifications, trimmed; empty means none."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 200 or not EMAIL_RE.match(value):
+        raise Invalid("email", N_("Enter an e-mail address such as name@example.gov.cn."))
+    return value
 
 
 def require_role(actor: User, *roles: Role) -> None:
@@ -278,8 +290,10 @@ def update_user(
     roles: Sequence[str] | None = None,
     data_scope: str | None = None,
     is_active: bool | None = None,
+    email: str | None = None,
 ) -> User:
-    """Edit an account; the version the editor read must still be current (else 409)."""
+    """Edit an account; the version the editor read must still be current (else 409).
+    ``email`` "" removes the address, None leaves it."""
     require_role(actor, Role.agency_admin)
     user = get_user(db, user_id=user_id, actor=actor)
     if not actor.is_system_admin and user.agency_id != actor.agency_id:
@@ -302,6 +316,9 @@ def update_user(
         if data_scope == DataScope.all.value and not actor.is_system_admin:
             raise Forbidden(N_("Only a system admin can grant this scope or role."))
         user.data_scope = changes["data_scope"] = data_scope
+    if email is not None and (address := normalize_email(email)) != user.email:
+        user.email = address
+        changes["email"] = address is not None  # whether one is set: the address stays out of the log
     if is_active is not None:
         user.is_active = changes["is_active"] = is_active
         if not is_active:

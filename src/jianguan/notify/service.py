@@ -1,8 +1,9 @@
-"""In-app notifications: send, list, count unread, mark read.
+"""Notifications: send (in the app, and by e-mail or SMS through the outbox), list, count unread,
+mark read.
 
-Delivery beyond the app (SMS, e-mail, government messaging platforms) goes through an outbox
-table written in the same transaction and drained by a worker job — a later issue; ``send`` is
-the one call domains make, so adding the outbox will not change them.
+``send`` is the one call every domain makes. In the caller's transaction it writes the in-app
+notification and, by each recipient's preferences (notify/kinds.py), one outbox row per external
+channel with an address; the worker delivers those later. It never touches the network.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jianguan.audit import service as audit
+from jianguan.config import get_settings
 from jianguan.core.errors import Invalid, NotFound
 from jianguan.core.i18n import N_, gettext
 from jianguan.db import utcnow
+from jianguan.notify import outbox, preferences
+from jianguan.notify.kinds import Channels
 from jianguan.notify.models import Notification
 
 if TYPE_CHECKING:
@@ -34,30 +38,68 @@ def send(
     params: dict[str, Any] | None = None,
     actor: User | None = None,
 ) -> list[Notification]:
-    """One notification per distinct user; one audit entry for the whole send."""
+    """One notification per distinct user who keeps this kind in the app, outbox rows for the other
+    channels they chose; one audit entry for the whole send. Returns the in-app notifications."""
     ids = sorted(set(user_ids))
     if not title.strip():
         raise Invalid("title", N_("A title is required."))
-    rows = [
-        Notification(user_id=uid, kind=kind, title=title, body=body, link=link, params=dict(params or {}))
-        for uid in ids
-    ]
-    if not rows:
+    if not ids:
         return []
+    params = dict(params or {})
+    wanted = preferences.channels_for(db, user_ids=ids, kind=kind)
+    rows = [Notification(user_id=uid, kind=kind, title=title, body=body, link=link, params=params)
+            for uid in ids if wanted[uid].in_app]
     db.add_all(rows)
     db.flush()
-    audit.record(db, actor=actor, action="notify.send", object_type="notification",
-                 object_id=rows[0].id,
+    by_user = {n.user_id: n.id for n in rows}
+    queued = outbox.enqueue(
+        db, kind=kind, link=link, recipients=_recipients(db, wanted, by_user),
+        localize=lambda locale: render(title, body, params, locale))
+    if not rows and not queued:
+        return []
+    db.flush()
+    first_id = rows[0].id if rows else None
+    audit.record(db, actor=actor, action="notify.send", object_type="notification", object_id=first_id,
                  payload={"kind": kind, "user_ids": ids, "title": title, "params": params},
-                 detail={"kind": kind, "recipients": len(ids), "first_id": rows[0].id})
+                 detail={"kind": kind, "recipients": len(ids), "first_id": first_id, "in_app": len(rows),
+                         "outbox": len(queued)})
     return rows
 
 
-def localize(note: Notification, locale: str) -> tuple[str, str]:
-    """Title and body in the reader's language (``*_label`` params are message ids too)."""
+def _recipients(db: Session, wanted: dict[int, Channels], notification_ids: dict[int, int]) -> list[outbox.Recipient]:
+    """Who gets something outside the app, with the addresses they have: a channel without an
+    address (no e-mail, no phone) is skipped, never an error. Inactive accounts get nothing."""
+    from jianguan.auth.models import User
+
+    outside = [uid for uid, ch in wanted.items() if ch.external()]
+    if not outside:
+        return []
+    default_locale = get_settings().default_locale
+    need_phone = any(wanted[uid].sms for uid in outside)
+    columns = [User.id, User.email, User.locale, User.is_active] + ([User.phone] if need_phone else [])
+    found = []
+    for row in db.execute(select(*columns).where(User.id.in_(outside)).order_by(User.id)):
+        if not row.is_active:
+            continue
+        uid, email, locale = int(row.id), row.email, str(row.locale or default_locale)
+        phone = row.phone if need_phone else None
+        have = {"email": email, "sms": phone}
+        addresses = {ch: str(have[ch]) for ch in wanted[uid].external() if have[ch]}
+        if addresses:
+            found.append(outbox.Recipient(uid, locale, notification_ids.get(uid), addresses))
+    return found
+
+
+def render(title: str, body: str, params: dict[str, Any], locale: str) -> tuple[str, str]:
+    """Title and body in ``locale`` (``*_label`` params are message ids too)."""
     params = {k: gettext(v, locale) if k.endswith("_label") and isinstance(v, str) else v
-              for k, v in (note.params or {}).items()}
-    return gettext(note.title, locale, **params), gettext(note.body, locale, **params) if note.body else ""
+              for k, v in (params or {}).items()}
+    return gettext(title, locale, **params), gettext(body, locale, **params) if body else ""
+
+
+def localize(note: Notification, locale: str) -> tuple[str, str]:
+    """Title and body in the reader's language."""
+    return render(note.title, note.body, note.params or {}, locale)
 
 
 def unread_count(db: Session, user: User) -> int:

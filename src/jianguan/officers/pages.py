@@ -98,10 +98,12 @@ def user_update(
     roles: Annotated[list[str] | None, Form()] = None,
     data_scope: Annotated[str, Form()] = "",
     is_active: Annotated[str | None, Form()] = None,
+    email: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         accounts.update_user(db, user_id=user_id, version=version, actor=user, display_name=display_name,
-                             roles=roles or [], data_scope=data_scope or None, is_active=is_active == "on")
+                             roles=roles or [], data_scope=data_scope or None, is_active=is_active == "on",
+                             email=email)
     except Invalid as error:
         db.rollback()
         target = accounts.get_user(db, user_id=user_id, actor=user)
