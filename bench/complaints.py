@@ -4,9 +4,10 @@ a new complaint, against a province's stored complaints.
     .venv/bin/python bench/complaints.py --rows 1000000 --sqlite --pg
 
 For each database: a fresh one, ``jianguan init``, 200,000 entities in one county, ``--rows`` complaints
-over the last year written in bulk (encrypted content; 30 % about a registered entity; places around
-the city), then in this process: 200 new complaints received through the service (p50/p95 ms; the
-first, which loads the county's names, reported apart) and their duplicate suggestions (p50/p95 ms).
+over the last year written in bulk by collab/synth.py, the demo's writer (encrypted content; 30 % about a
+registered entity; places around the city), then in this process: 200 new complaints received through the
+service (p50/p95 ms; the first, which loads the county's names, reported apart) and their duplicate
+suggestions (p50/p95 ms).
 """
 
 from __future__ import annotations
@@ -42,10 +43,8 @@ def setup(env: dict[str, str], rows: int) -> None:
     import polars as pl
     from sqlalchemy import insert, select
 
-    from jianguan.collab.models import Complaint
+    from jianguan.collab import synth
     from jianguan.config import get_settings
-    from jianguan.core.bulkload import load_frame
-    from jianguan.core.crypto import encrypt_column, lookup_hash_column
     from jianguan.db import dispose_engines, session_scope, utcnow
     from jianguan.entities.models import Entity
     from jianguan.officers import service as agencies
@@ -65,26 +64,18 @@ def setup(env: dict[str, str], rows: int) -> None:
         days = rng.integers(0, 365, rows)
         received = [dt.date(2026, 12, 7) - dt.timedelta(days=int(d)) for d in days]
         about = rng.random(rows) < 0.3
-        text = pl.Series("content", np.array(TEXTS)[rng.integers(0, len(TEXTS), rows)])
-        phones = pl.Series("complainant_phone", [f"138{int(p):08d}" for p in rng.integers(0, 10**8, rows)])
-        frame = pl.DataFrame({
-            "number": [f"TB{i:014d}" for i in range(rows)], "received_on": received,
+        text = np.array(TEXTS)[rng.integers(0, len(TEXTS), rows)]
+        phones = [f"138{int(p):08d}" for p in rng.integers(0, 10**8, rows)]
+        columns = pl.DataFrame({
+            "number": [f"TB{i:014d}" for i in range(rows)], "access_hash": ["0" * 64] * rows,
+            "received_on": received,
             "entity_id": np.where(about, entity_ids[rng.integers(0, len(entity_ids), rows)], 0),
             "category": np.array(["food_safety", "price", "consumer_rights", "advertising"])[rng.integers(0, 4, rows)],
             "latitude": 30.20 + rng.random(rows) * 0.15, "longitude": 120.05 + rng.random(rows) * 0.2,
-        }).with_columns(
-            pl.when(pl.col("entity_id") == 0).then(None).otherwise(pl.col("entity_id")).alias("entity_id"),
-            (((pl.col("latitude") + 90) / 0.005).floor().cast(pl.Int64) * 100_000
-             + ((pl.col("longitude") + 180) / 0.005).floor().cast(pl.Int64)).alias("cell"),
-            content=encrypt_column(text), complainant_phone=encrypt_column(phones),
-            phone_hash=lookup_hash_column(phones), access_hash=pl.lit("0" * 64), kind=pl.lit("complaint"),
-            channel=pl.lit("web"), external_ref=pl.lit(""), anonymous=pl.lit(False), party_name=pl.lit(""),
-            party_uscc=pl.lit(""), address=pl.lit(""), region_code=pl.lit("330106"), routed_by=pl.lit("market"),
-            transfers=pl.lit(0), rejected_reason=pl.lit(""), outcome=pl.lit(""), outcome_ref=pl.lit(""),
-            reply=pl.lit(""), reopened=pl.lit(False), flagged=pl.lit(""), workflow=pl.lit("complaint"),
-            state=pl.lit("received"), state_since=pl.lit(now), due_unconfirmed=pl.lit(False),
-            escalation_level=pl.lit(0), created_at=pl.lit(now), updated_at=pl.lit(now), version=pl.lit(1))
-        load_frame(db, Complaint.__table__, frame)
+            "content": text, "complainant_phone": phones,
+        }).with_columns(pl.when(pl.col("entity_id") == 0).then(None).otherwise(pl.col("entity_id")).alias("entity_id"),
+                        region_code=pl.lit("330106"), routed_by=pl.lit("market"))
+        synth.write(db, synth.frame(columns, now=now))
     print(json.dumps({"entities": 200_000, "complaints": rows}))
 
 
