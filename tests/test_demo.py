@@ -10,13 +10,16 @@ from typer.testing import CliRunner
 
 def counts() -> dict[str, int]:
     from jianguan.auth.models import AccountRequest, User
+    from jianguan.collab.models import AssistRequest, Complaint, JointTask
+    from jianguan.core.models import WorkflowEvent
     from jianguan.db import session_scope
     from jianguan.entities.models import Entity
     from jianguan.officers.models import Agency, Credential, Officer
 
     with session_scope() as db:
         return {m.__tablename__: db.scalar(select(func.count()).select_from(m)) or 0
-                for m in (Agency, User, AccountRequest, Entity, Officer, Credential)}
+                for m in (Agency, User, AccountRequest, Entity, Officer, Credential, Complaint, JointTask,
+                          AssistRequest, WorkflowEvent)}
 
 
 def test_demo_twice_loads_once_and_prints_the_logins(fresh_db_url: str) -> None:
@@ -30,6 +33,9 @@ def test_demo_twice_loads_once_and_prints_the_logins(fresh_db_url: str) -> None:
     after_first = counts()
     assert after_first["entities"] >= 19_000 and after_first["agencies"] >= 80
     assert after_first["users"] >= 8 and after_first["credentials"] >= 6
+    assert body["loaded"]["collab"]["complaints"] == 5 and after_first["complaints"] >= 3000  # a year, and today's
+    assert after_first["workflow_events"] > 3 * after_first["complaints"]
+    assert body["loaded"]["collab"]["joint_tasks"] == 1 and body["loaded"]["collab"]["assist_requests"] == 1
     second = runner.invoke(app, ["demo", "--no-serve", "--json"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first

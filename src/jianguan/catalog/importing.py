@@ -43,6 +43,7 @@ ITEM_FIELDS: tuple[Field, ...] = (
     Field("key_item", "重点事项", help="是 / 否"),
     Field("sampling_ratio", "抽查比例（%）", "decimal"),
     Field("frequency_per_year", "每年检查次数"),
+    Field("recognition_days", "结果互认有效期（天）", help="空：不互认"),
     Field("description", "事项说明"),
     Field("legal_basis", "法律依据", required=True, help="法规代号|条号，多条用 ; 分隔，如 food-safety-law|第三十五条"),
 )
@@ -97,7 +98,7 @@ def check(df: pl.DataFrame, problems: Problems, ctx: Context) -> None:
                  "catalog.basis")
     for flag in ("key_item", "photo_required", "evidence_required"):
         problems.add(df, ~s[flag].str.to_lowercase().is_in([*YES, *NO]), flag, "catalog.flag")
-    for number in ("frequency_per_year", "score"):
+    for number in ("frequency_per_year", "recognition_days", "score"):
         problems.add(df, ~s[number].str.contains(r"^\d*$"), number, "catalog.integer")
     problems.add(df, ~blank("point_code") & blank("point_text"), "point_text", "catalog.point")
     for key in ITEM_KEYS[1:]:
@@ -134,6 +135,7 @@ def _item(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "key_item": _flag(first.get("key_item")),
             "sampling_ratio": first.get("sampling_ratio") or None,
             "frequency_per_year": int(first["frequency_per_year"]) if first.get("frequency_per_year") else None,
+            "recognition_days": int(first["recognition_days"]) if first.get("recognition_days") else None,
             "description": first.get("description") or "",
             "legal_basis": [{"law": b.split("|", 1)[0].strip(), "article": b.split("|", 1)[1].strip()} for b in bases],
             "check_points": points}
@@ -185,7 +187,8 @@ def export_item(version: Any) -> dict[str, Any]:
         "domain": v["domain"], "department": v["department"], "implementation_code": v["implementation_code"],
         "national_code": v["national_code"], "power_code": v["power_code"], "object_kinds": v["object_kinds"],
         "methods": v["methods"], "key_item": v["key_item"], "sampling_ratio": v["sampling_ratio"],
-        "frequency_per_year": v["frequency_per_year"], "description": v["description"],
+        "frequency_per_year": v["frequency_per_year"], "recognition_days": v["recognition_days"],
+        "description": v["description"],
         "legal_basis": [{"law": b["law"], "article": b["article"]} for b in v["legal_basis"]],
         "check_points": [{"code": p["code"], "text": p["text"], "law": (p["legal_basis"] or {}).get("law", ""),
                           "article": (p["legal_basis"] or {}).get("article", ""), "indicator": p["indicator"],
@@ -219,6 +222,7 @@ def export_rows(db: Session) -> list[dict[str, str]]:
                 "methods": ";".join(data["methods"]), "key_item": _cell(data["key_item"]),
                 "sampling_ratio": _cell(data["sampling_ratio"]),
                 "frequency_per_year": _cell(data["frequency_per_year"]),
+                "recognition_days": _cell(data.get("recognition_days")),
                 "description": data["description"],
                 "legal_basis": ";".join(f"{b['law']}|{b['article']}" for b in data["legal_basis"])}
         empty = {f.key: "" for f in POINT_FIELDS}

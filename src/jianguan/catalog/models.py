@@ -63,6 +63,8 @@ class ItemVersion(WorkflowMixin, Record, Base):
     key_item: Mapped[bool] = mapped_column(default=False)  # 重点事项 (else 一般事项)
     sampling_ratio: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # percent a year
     frequency_per_year: Mapped[int | None]
+    # 结果互认: another department's inspection of this item counts for this many days (None: not recognised)
+    recognition_days: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")
     effective_from: Mapped[dt.date | None] = mapped_column(Date)
     effective_to: Mapped[dt.date | None] = mapped_column(Date)

@@ -37,7 +37,8 @@ FIELDS = {"name": N_("Name"), "implementation_code": N_("Implementation-list cod
           "national_code": N_("National catalog code"), "power_code": N_("Power-list code"),
           "agency_codes": N_("Responsible agencies"), "object_kinds": N_("Objects"), "methods": N_("Methods"),
           "key_item": N_("Key item"), "sampling_ratio": N_("Sampling ratio (%)"),
-          "frequency_per_year": N_("Inspections a year"), "description": N_("Description"),
+          "frequency_per_year": N_("Inspections a year"),
+          "recognition_days": N_("Results recognised for (days)"), "description": N_("Description"),
           "legal_basis": N_("Legal basis")}
 
 
@@ -226,7 +227,8 @@ def _proposal(form: dict[str, Any]) -> ItemIn:
             "code": form["code"], "parent": form["parent"] or None, "name": form["name"], "domain": form["domain"],
             "department": form["department"], "object_kinds": form["object_kinds"], "methods": form["methods"],
             "key_item": form["key_item"], "sampling_ratio": form["sampling_ratio"] or None,
-            "frequency_per_year": form["frequency_per_year"] or None, "description": form["description"],
+            "frequency_per_year": form["frequency_per_year"] or None,
+            "recognition_days": form["recognition_days"] or None, "description": form["description"],
             "effective_from": form["effective_from"] or None, "legal_basis": bases, "check_points": points})
     except ValidationError as error:
         first = error.errors()[0]
@@ -245,7 +247,7 @@ def _new_form(request: Request, db: Session, form: dict[str, Any], errors: dict[
 
 EMPTY_FORM: dict[str, Any] = {"code": "", "parent": "", "name": "", "domain": "", "department": "",
                               "object_kinds": [], "methods": [], "key_item": False, "sampling_ratio": "",
-                              "frequency_per_year": "", "description": "", "effective_from": "",
+                              "frequency_per_year": "", "recognition_days": "", "description": "", "effective_from": "",
                               "laws": ["", "", ""], "articles": ["", "", ""], "points": "", "reason": ""}
 
 
@@ -261,14 +263,16 @@ def propose_new(
     department: Annotated[str, Form()] = "", object_kinds: Annotated[list[str] | None, Form()] = None,
     methods: Annotated[list[str] | None, Form()] = None, key_item: Annotated[str | None, Form()] = None,
     sampling_ratio: Annotated[str, Form()] = "", frequency_per_year: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "", effective_from: Annotated[str, Form()] = "",
+    recognition_days: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
+    effective_from: Annotated[str, Form()] = "",
     laws: Annotated[list[str] | None, Form()] = None, articles: Annotated[list[str] | None, Form()] = None,
     points: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
 ) -> Response:
     form: dict[str, Any] = {"code": code.strip(), "parent": parent.strip(), "name": name.strip(), "domain": domain,
             "department": department.strip(), "object_kinds": object_kinds or [], "methods": methods or [],
             "key_item": key_item == "on", "sampling_ratio": sampling_ratio.strip(),
-            "frequency_per_year": frequency_per_year.strip(), "description": description.strip(),
+            "frequency_per_year": frequency_per_year.strip(), "recognition_days": recognition_days.strip(),
+            "description": description.strip(),
             "effective_from": effective_from.strip(), "laws": laws or [], "articles": articles or [],
             "points": points, "reason": reason.strip()}
     try:

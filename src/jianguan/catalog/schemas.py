@@ -59,6 +59,7 @@ class ItemIn(BaseModel):
     key_item: bool = False
     sampling_ratio: Decimal | None = Field(default=None, ge=0, le=100)
     frequency_per_year: int | None = Field(default=None, ge=0, le=365)
+    recognition_days: int | None = Field(default=None, ge=1, le=1095)
     description: str = ""
     effective_from: dt.date | None = None
     legal_basis: list[BasisIn] = Field(min_length=1)
@@ -86,6 +87,7 @@ class ItemChanges(BaseModel):
     key_item: bool | None = None
     sampling_ratio: Decimal | None = Field(default=None, ge=0, le=100)
     frequency_per_year: int | None = Field(default=None, ge=0, le=365)
+    recognition_days: int | None = Field(default=None, ge=1, le=1095)
     description: str | None = None
     effective_from: dt.date | None = None
     legal_basis: list[BasisIn] | None = None
@@ -187,6 +189,7 @@ def version_dict(v: Any, *, points: bool = True) -> dict[str, Any]:
            "national_code": v.national_code, "power_code": v.power_code, "agencies": v.agency_codes,
            "object_kinds": v.object_kinds, "methods": v.methods, "key_item": v.key_item,
            "sampling_ratio": v.sampling_ratio, "frequency_per_year": v.frequency_per_year,
+           "recognition_days": v.recognition_days,
            "description": v.description, "effective_from": v.effective_from, "effective_to": v.effective_to,
            "due_date": v.due_date, "version": v.version,
            "legal_basis": [{"law": b.law_slug, "title": b.law_title, "article": b.article_no, "text": b.article_text}

@@ -29,7 +29,7 @@ from jianguan.reference import laws
 from jianguan.reference import service as ref
 
 COPIED = ("name", "implementation_code", "national_code", "power_code", "agency_codes", "object_kinds", "methods",
-          "key_item", "sampling_ratio", "frequency_per_year", "description")
+          "key_item", "sampling_ratio", "frequency_per_year", "recognition_days", "description")
 POINT_FIELDS = ("text", "law_slug", "law_title", "article_no", "article_text", "indicator_code", "severity",
                 "answer_type", "unit", "min_value", "max_value", "choices", "photo_required", "evidence_required",
                 "guidance", "score")
@@ -260,7 +260,7 @@ def _apply(db: Session, version: ItemVersion, values: dict[str, Any], *, actor: 
         version.object_kinds = _codes(db, "entity_kind", values["object_kinds"], "object_kinds")
     if values.get("methods") is not None:
         version.methods = _codes(db, "inspection_method", values["methods"], "methods")
-    for name in ("key_item", "sampling_ratio", "frequency_per_year"):
+    for name in ("key_item", "sampling_ratio", "frequency_per_year", "recognition_days"):
         if name in values and (values[name] is not None or name != "key_item"):
             setattr(version, name, values[name])
     if values.get("department") is not None:

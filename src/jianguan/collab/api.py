@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from jianguan.auth import service as auth
-from jianguan.collab import service
+from jianguan.collab import maps, service
 from jianguan.collab.models import Complaint
 from jianguan.collab.schemas import ComplaintIn, StepIn
 from jianguan.core import workflow
@@ -45,6 +45,13 @@ def complaint_figures(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return service.figures(db, actor=user)
 
 
+@router.get("/complaints/map")
+def complaint_map(db: SessionDep, user: CurrentUser, state: str = "", category: str = "", unrouted: bool = False,
+                  limit: Annotated[int, Query(ge=1, le=maps.MAX_POINTS)] = maps.MAX_POINTS) -> dict[str, Any]:
+    """The queue's map: where the complaints under the same filters are (no content, no complainant)."""
+    return maps.points(db, actor=user, state=state, category=category, unrouted=unrouted, limit=limit)
+
+
 @router.get("/complaints/{complaint_id}")
 def complaint_detail(complaint_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     complaint = service.get(db, complaint_id=complaint_id, actor=user)
@@ -58,6 +65,25 @@ def complaint_step(complaint_id: int, action: str, body: StepIn, db: SessionDep,
     complaint = service.act(db, complaint_id=complaint_id, action=action, comment=body.comment,
                             payload=dict(body.payload), expected_version=body.expected_version, actor=user)
     return service.view(complaint, user)
+
+
+@router.post("/complaints/{complaint_id}/verify", status_code=201)
+def complaint_verify(complaint_id: int, db: SessionDep, user: CurrentUser,
+                     item_codes: list[str] | None = None) -> dict[str, Any]:
+    """A draft complaint-triggered inspection plan naming the entity (to complete and submit)."""
+    from jianguan.collab import followup
+
+    plan = followup.verify_by_inspection(db, complaint_id=complaint_id, item_codes=item_codes, actor=user)
+    return {"plan_id": plan.id, "plan_code": plan.code, "state": plan.state}
+
+
+@router.post("/complaints/{complaint_id}/to-case", status_code=201)
+def complaint_to_case(complaint_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """A case lead (案源) from the complaint, of the handling agency."""
+    from jianguan.collab import followup
+
+    case = followup.to_case(db, complaint_id=complaint_id, actor=user)
+    return {"case_id": case.id, "case_code": case.code, "state": case.state}
 
 
 @router.post("/complaints/{complaint_id}/merge")
@@ -124,10 +150,11 @@ async def open311_create(request: Request, db: SessionDep) -> list[dict[str, Any
             raise Invalid.from_validation(error.errors()) from None
         except ValueError:
             raise Invalid("lat", N_("Latitude must be between -90 and 90.")) from None
-        complaint, code = service.receive(db, data=data, channel="api" if key_user else "web", actor=key_user)
+        complaint, code = service.receive(db, data=data, channel="api" if key_user else "web", actor=key_user,
+                                          ip=None if key_user else (request.client.host if request.client else None))
     except DomainError as error:
         db.rollback()
-        return _open311_error(error)
+        return _open311_error(error, 429 if error.http_status == 429 else 400)
     return [{"service_request_id": complaint.number, "service_notice": "已收到，请凭编号和查询码查询办理进度",
              "account_id": None, "token": None, "access_code": code}]
 
@@ -170,3 +197,8 @@ def open311_requests(db: SessionDep, service_request_id: Annotated[str, Query(ma
     numbers = [n.strip().upper() for n in service_request_id.split(",") if n.strip()][:100]
     rows = db.scalars(select(Complaint).where(Complaint.number.in_(numbers))).all() if numbers else []
     return [_status(db, c) for c in rows]
+
+
+from jianguan.collab import joint_api  # noqa: E402  (joint tasks, assistance, recognition: their own module)
+
+router.include_router(joint_api.router)

@@ -1,5 +1,7 @@
-"""The demo's complaints: from the public form, a hotline call and a connected system, a pair that
-repeat each other, an environment tip no rule can route, one accepted and one replied. Idempotent."""
+"""The demo's complaints: a year of them written in bulk (collab/demo_year.py), then today's five made
+by hand through intake — from the public form, a hotline call and a connected system, a pair that
+repeat each other, an environment tip no rule can route, one accepted and one replied; and the joint
+task board's examples (collab/joint_demo.py). Idempotent."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import User
-from jianguan.collab import service
+from jianguan.collab import demo_year, joint_demo, service
 from jianguan.collab.models import Complaint
 from jianguan.collab.schemas import ComplaintIn
+from jianguan.core import workflow
 from jianguan.core.errors import DomainError
 from jianguan.entities.models import Entity
 
@@ -19,11 +22,20 @@ YOGURT = "在该店买的酸奶已经过期三天，店员拒绝退换，要求�
 
 
 def load(db: Session) -> dict[str, Any]:
+    return {**_complaints(db), **joint_demo.load(db)}
+
+
+def _complaints(db: Session) -> dict[str, Any]:
     officer = db.scalar(select(User).where(User.username == "xihu_officer"))
     shop = db.scalar(select(Entity).where(Entity.region_code == "330106", Entity.kind == "enterprise",
                                           Entity.industry_code.like("62%")).order_by(Entity.id).limit(1))
-    if officer is None or shop is None or db.scalar(select(Complaint.id).limit(1)) is not None:
-        return {"complaints": 0}
+    if officer is None or shop is None:
+        return {"complaints": 0, "year": 0}
+    year = demo_year.load(db)["complaints"]
+    if year:  # the worker would have escalated the year's late ones by now (notify → 督办 → 挂牌督办)
+        workflow.scan_overdue(db)
+    if db.scalar(select(Complaint.id).where(Complaint.external_ref == "12345-0001").limit(1)) is not None:
+        return {"complaints": 0, "year": year}
 
     def receive(channel: str, **data: Any) -> Complaint:
         base = {"category": "food_safety", "content": YOGURT, "region_code": "330106", "name": "陈女士",
@@ -48,5 +60,5 @@ def load(db: Session) -> dict[str, Any]:
             service.act(db, complaint_id=first.id, action="reply", actor=officer, payload={"outcome": "inspection"},
                         comment="经现场核查，该店确有销售过期酸奶的行为，已责令下架并退款，另案立案查处。")
     except DomainError:
-        return {"complaints": 0}
-    return {"complaints": 5}
+        return {"complaints": 0, "year": year}
+    return {"complaints": 5, "year": year}

@@ -4,13 +4,14 @@ queue and complaint page (duplicates, merge, each step). Thin: the service decid
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from jianguan.collab import service
+from jianguan.collab import followup, maps, service
 from jianguan.collab import workflow as wf
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core import workflow
@@ -63,6 +64,8 @@ async def submit(request: Request, db: SessionDep, user: OptionalPageUser) -> Re
     form = await request.form()
     text = {k: str(v).strip() for k, v in form.items() if not hasattr(v, "read")}
     try:
+        if text.get("website"):  # a field people never see: only a robot fills it in
+            raise Invalid("content", N_("This form could not be accepted. Please call 12345."))
         with db.begin_nested():
             photo = form.get("photo")
             sha = None
@@ -80,9 +83,11 @@ async def submit(request: Request, db: SessionDep, user: OptionalPageUser) -> Re
                 raise Invalid.from_validation(error.errors()) from None
             except ValueError:
                 raise Invalid("latitude", N_("Latitude must be between -90 and 90.")) from None
-            complaint, code = service.receive(db, data=data, channel="web", photo_sha256=sha)
+            complaint, code = service.receive(db, data=data, channel="web", photo_sha256=sha,
+                                              ip=request.client.host if request.client else None)
     except DomainError as error:
-        return _form(request, db, text, field_errors(error, locale_of(request)), status_code=422)
+        status = 429 if error.http_status == 429 else 422
+        return _form(request, db, text, field_errors(error, locale_of(request)), status_code=status)
     return render(request, "collab/received.html", {"number": complaint.number, "code": code}, status_code=201)
 
 
@@ -139,12 +144,16 @@ def status(request: Request, db: SessionDep, user: OptionalPageUser, number: Ann
 @router.get("/complaints", response_class=HTMLResponse)
 def complaint_queue(request: Request, db: SessionDep, user: PageUser, state: Annotated[str, Query()] = "",
                     category: Annotated[str, Query()] = "", unrouted: Annotated[str, Query()] = "") -> HTMLResponse:
+    """The queue, soonest due first, with a map of the same complaints (drawn from /api/v1/complaints/map
+    by the browser; without JavaScript the list alone)."""
     rows = service.queue(db, actor=user, state=state, category=category, unrouted=bool(unrouted))
+    filters = urlencode({k: v for k, v in (("state", state), ("category", category), ("unrouted", unrouted and "1"))
+                         if v})
     return render(request, "collab/index.html", {
         "rows": rows, "state": state, "category": category, "unrouted": unrouted, "states": STATES,
         "categories": codes.labels(db, "complaint_category"), "figures": service.figures(db, actor=user),
-        "points": [{"lat": c.latitude, "lng": c.longitude, "number": c.number, "id": c.id} for c in rows
-                   if c.latitude is not None and c.longitude is not None]})
+        "map_url": "/api/v1/complaints/map" + (f"?{filters}" if filters else ""),
+        "state_colours": maps.STATE_COLOURS, "category_colours": maps.CATEGORY_COLOURS})
 
 
 @router.get("/complaints/{complaint_id:int}", response_class=HTMLResponse)
@@ -155,7 +164,41 @@ def complaint_page(request: Request, complaint_id: int, db: SessionDep, user: Pa
         "c": complaint, "v": service.view(complaint, user), "states": STATES, "action_labels": ACTIONS,
         "actions": workflow.allowed_actions(complaint, user), "events": workflow.history(db, complaint),
         "categories": codes.labels(db, "complaint_category"), "outcomes": OUTCOMES, "why": WHY, "channels": CHANNELS,
-        "duplicates": service.duplicates_of(db, complaint), "agencies": agencies})
+        "duplicates": service.duplicates_of(db, complaint), "agencies": agencies,
+        "may_follow": complaint.state in followup.FOLLOW_STATES and service.may_handle(complaint, user)
+        and not complaint.outcome_ref, "followed": _followed(db, complaint.outcome_ref)})
+
+
+def _followed(db: SessionDep, ref: str) -> tuple[str, str] | None:
+    """The plan or case a complaint became: (its code, its page)."""
+    from jianguan.cases.models import Case
+    from jianguan.inspections.models import InspectionPlan
+
+    kind, _, code = ref.partition(":")
+    model: Any = {"plan": InspectionPlan, "case": Case}.get(kind)
+    found = db.scalar(select(model.id).where(model.code == code)) if model is not None else None
+    if found is None:
+        return None
+    return code, f"/inspections/plans/{found}" if kind == "plan" else f"/cases/{found}"
+
+
+@router.post("/complaints/{complaint_id:int}/verify", dependencies=[CsrfProtected])
+def complaint_verify(request: Request, complaint_id: int, db: SessionDep, user: PageUser) -> Response:
+    """A draft complaint-triggered plan, opened for the officer to complete and submit."""
+    with page_step(request, db) as step:
+        plan = followup.verify_by_inspection(db, complaint_id=complaint_id, actor=user)
+        step.done(N_("Plan {code} drawn up to verify the complaint; check it and submit it."), code=plan.code)
+        return RedirectResponse(f"/inspections/plans/{plan.id}", status_code=303)
+    return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)
+
+
+@router.post("/complaints/{complaint_id:int}/to-case", dependencies=[CsrfProtected])
+def complaint_to_case(request: Request, complaint_id: int, db: SessionDep, user: PageUser) -> Response:
+    with page_step(request, db) as step:
+        case = followup.to_case(db, complaint_id=complaint_id, actor=user)
+        step.done(N_("Case lead {code} registered from the complaint."), code=case.code)
+        return RedirectResponse(f"/cases/{case.id}", status_code=303)
+    return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)
 
 
 @router.post("/complaints/{complaint_id:int}/decide", dependencies=[CsrfProtected])
@@ -186,3 +229,8 @@ def complaint_route(request: Request, complaint_id: int, db: SessionDep, user: P
     with page_step(request, db, N_("Routed.")):
         service.assign_agency(db, complaint_id=complaint_id, agency_id=agency_id, actor=user)
     return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)
+
+
+from jianguan.collab import joint_pages  # noqa: E402  (the joint task board: its own module)
+
+router.include_router(joint_pages.router)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from jianguan.audit import service as audit
@@ -30,7 +30,7 @@ from jianguan.collab.models import Complaint
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core import workflow
 from jianguan.core.crypto import lookup_hash
-from jianguan.core.errors import Conflict, Invalid, NotFound
+from jianguan.core.errors import Conflict, Invalid, NotFound, TooManyRequests
 from jianguan.core.i18n import N_
 from jianguan.core.masking import mask_name, mask_phone
 from jianguan.core.workdays import DueDate, WorkCalendar, today_shanghai
@@ -205,10 +205,28 @@ def access_hash(number: str, code: str) -> str:
     return hashlib.sha256(f"{number}:{code.strip().upper()}".encode()).hexdigest()
 
 
+def throttle(db: Session, ip: str | None) -> str | None:
+    """The public form and Open311 take no account: one network sending more than the hourly limit
+    (handling.yaml) is refused with 429 for a while. Only a keyed hash of the address is kept."""
+    if not ip:
+        return None
+    hashed = lookup_hash(ip)
+    limit = int(rules()["intake_limit_per_hour"])
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = db.scalar(select(func.count()).select_from(Complaint)
+                       .where(Complaint.ip_hash == hashed, Complaint.created_at >= since)) or 0
+    if recent >= limit:
+        raise TooManyRequests(N_("Too many complaints from your network within an hour. Please call 12345, or "
+                                 "try again later."), details={"retry_after": 3600})
+    return hashed
+
+
 def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None = None,
-            photo_sha256: str | None = None) -> tuple[Complaint, str]:
+            photo_sha256: str | None = None, ip: str | None = None) -> tuple[Complaint, str]:
     """A complaint received: numbered, its entity matched, routed, and due for acceptance. Returns the
-    complaint and its access code (shown once to the complainant; only its hash is kept)."""
+    complaint and its access code (shown once to the complainant; only its hash is kept). ``ip``: the
+    sender's address when it came without an account (throttled)."""
+    ip_hash = throttle(db, ip)
     problems: list[Invalid] = []
     if channel not in CHANNELS:
         problems.append(Invalid("channel", N_("Unknown code(s) {codes} for {name}."), codes=channel, name="channel"))
@@ -246,7 +264,7 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
         longitude=data.longitude, cell=cell_of(data.latitude, data.longitude),
         region_code=region, entity_id=match.entity.id if match.entity else None,
         match_score=match.score or None, agency_id=agency.id if agency else None, routed_by=rule,
-        photo_sha256=photo_sha256, received_on=day)
+        photo_sha256=photo_sha256, received_on=day, ip_hash=ip_hash)
     workflow.start(db, complaint, workflow=wf.COMPLAINT, actor=actor, payload={"number": number})
     flag_repeated(db, complaint)
     audit.record(db, actor=actor, action="complaint.receive", object_type="complaint", object_id=complaint.id,
@@ -373,7 +391,9 @@ def replying(ctx: Context) -> None:
         raise Invalid("outcome", N_("Say how it was handled."))
     if len(ctx.comment) < 10:
         raise Invalid("comment", N_("Write the reply to the complainant (at least 10 characters)."))
-    record.outcome, record.outcome_ref = outcome, str(ctx.payload.get("outcome_ref") or "")[:60]
+    # The plan or case made while handling it stays named unless the officer names another.
+    record.outcome = outcome
+    record.outcome_ref = str(ctx.payload.get("outcome_ref") or record.outcome_ref or "")[:60]
     record.reply, record.replied_at = ctx.comment, utcnow()
 
 
@@ -393,7 +413,7 @@ def reopening(ctx: Context) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def _may_handle(complaint: Complaint, actor: User) -> bool:
+def may_handle(complaint: Complaint, actor: User) -> bool:
     return actor.is_system_admin or (complaint.agency_id is not None and actor.agency_id == complaint.agency_id)
 
 
@@ -401,18 +421,18 @@ def get(db: Session, *, complaint_id: int, actor: User, audit_read: bool = True)
     """A complaint for staff; reading its restricted content is audited."""
     complaint = db.get(Complaint, complaint_id)
     if complaint is None or not actor.has_role(*STAFF) or not (
-            can_see(complaint, actor) or _may_handle(complaint, actor)):
+            can_see(complaint, actor) or may_handle(complaint, actor)):
         raise NotFound(N_("No such complaint."))
     if audit_read:
         audit.record(db, actor=actor, action="complaint.read", object_type="complaint", object_id=complaint.id,
-                     payload={}, detail={"number": complaint.number, "masked": not _may_handle(complaint, actor)})
+                     payload={}, detail={"number": complaint.number, "masked": not may_handle(complaint, actor)})
     return complaint
 
 
 def view(complaint: Complaint, actor: User) -> dict[str, Any]:
     """What this person may see: the handling agency sees everything; others see the content and the
     complainant masked."""
-    full = _may_handle(complaint, actor)
+    full = may_handle(complaint, actor)
     content = complaint.content if full else (complaint.content[:6] + "……（仅承办部门可见）")
     return {"id": complaint.id, "number": complaint.number, "kind": complaint.kind, "channel": complaint.channel,
             "category": complaint.category, "state": complaint.state, "content": content,
@@ -428,19 +448,26 @@ def view(complaint: Complaint, actor: User) -> dict[str, Any]:
             "version": complaint.version, "full": full}
 
 
+def queue_filter(actor: User, *, state: str = "", category: str = "",
+                 unrouted: bool = False) -> list[ColumnElement[bool]]:
+    """The queue's filters and data scope as WHERE clauses (the list and its map read the same)."""
+    clauses: list[ColumnElement[bool]]
+    if unrouted:
+        clauses = [Complaint.agency_id.is_(None)]
+        if not actor.is_system_admin:
+            clauses.append(visible(Complaint, actor))
+    else:
+        clauses = [or_(visible(Complaint, actor), Complaint.agency_id == actor.agency_id)]
+    if state:
+        clauses.append(Complaint.state == state)
+    if category:
+        clauses.append(Complaint.category == category)
+    return clauses
+
+
 def queue(db: Session, *, actor: User, state: str = "", category: str = "", unrouted: bool = False,
           limit: int = 200) -> list[Complaint]:
-    stmt = select(Complaint)
-    if unrouted:
-        stmt = stmt.where(Complaint.agency_id.is_(None))
-        if not actor.is_system_admin:
-            stmt = stmt.where(visible(Complaint, actor))
-    else:
-        stmt = stmt.where(or_(visible(Complaint, actor), Complaint.agency_id == actor.agency_id))
-    if state:
-        stmt = stmt.where(Complaint.state == state)
-    if category:
-        stmt = stmt.where(Complaint.category == category)
+    stmt = select(Complaint).where(*queue_filter(actor, state=state, category=category, unrouted=unrouted))
     return list(db.scalars(stmt.order_by(Complaint.due_date.is_(None), Complaint.due_date, Complaint.id.desc())
                            .limit(limit)))
 

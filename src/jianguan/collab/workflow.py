@@ -7,17 +7,21 @@ received ─accept→ accepted ─take→ handling ─reply→ replied ─close�
 
 Deadlines are data (collab/data/handling.yaml): acceptance within 7 working days of receipt, the
 reply within the kind's working days of acceptance.
+
+Also declared here: the joint task (collab/joint.py) and the cross-region assistance request
+(collab/assist.py), whose rules live in those modules.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import Role, User
-from jianguan.collab.models import Complaint
+from jianguan.collab.models import AssistRequest, Complaint, JointTask
 from jianguan.core.i18n import N_
 from jianguan.core.workflow import PUBLIC, Deadline, Escalation, T, Workflow, reason_required, register, same_agency
 
@@ -29,13 +33,19 @@ RECEIVED, ACCEPTED, HANDLING, REPLIED, CLOSED, REJECTED, MERGED = (
 STAFF = {Role.officer.value, Role.leader.value, Role.agency_admin.value, Role.system_admin.value}
 
 
-def _guard(name: str) -> Any:
+def _guard(name: str, module: str = "service") -> Any:
+    """A guard living in ``jianguan.collab.<module>`` (imported late: those modules import this one's models)."""
     def guard(ctx: Any) -> None:
-        from jianguan.collab import service
-
-        getattr(service, name)(ctx)
+        getattr(importlib.import_module(f"jianguan.collab.{module}"), name)(ctx)
 
     return guard
+
+
+def _call(module: str, name: str) -> Any:
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(f"jianguan.collab.{module}"), name)(*args)
+
+    return call
 
 
 def _accept_due(record: Any, calendar: WorkCalendar) -> DueDate:
@@ -82,5 +92,66 @@ COMPLAINT = register(
         recipients=_recipients,
         subject=lambda r: f"{r.number}",
         link=lambda r: f"/complaints/{r.id}",
+    )
+)
+
+
+def _agency_staff(db: Session, record: Any, escalation: Escalation) -> set[int]:
+    users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
+    wanted = (Role.leader,) if escalation.level >= 2 else (Role.leader, Role.officer)
+    return {u.id for u in users if u.has_role(*wanted)}
+
+
+# 联合检查: see collab/joint.py.
+PROPOSED, SCHEDULED, JOINT_CLOSED, CANCELLED = "proposed", "scheduled", "closed", "cancelled"
+JOINT_TASK = register(
+    Workflow(
+        "joint_task",
+        model=JointTask,
+        label=N_("Joint task"),
+        states=(PROPOSED, SCHEDULED, JOINT_CLOSED, CANCELLED),
+        initial=PROPOSED,
+        transitions=[
+            T("agree", PROPOSED, PROPOSED, roles=STAFF, permit=_call("joint", "participant"),
+              guard=_guard("agreeing", "joint")),
+            T("schedule", PROPOSED, SCHEDULED, roles=STAFF, permit=same_agency, guard=_guard("scheduling", "joint")),
+            T("close", SCHEDULED, JOINT_CLOSED, roles=STAFF, permit=same_agency, guard=_guard("closing", "joint")),
+            T("cancel", (PROPOSED, SCHEDULED), CANCELLED, roles=STAFF, permit=same_agency,
+              guard=_guard("cancelling", "joint")),
+        ],
+        deadlines=[Deadline(PROPOSED, working_days=3), Deadline(SCHEDULED, on=_call("joint", "scheduled_due"))],
+        recipients=_agency_staff,
+        subject=lambda r: f"{r.code}",
+        link=lambda r: f"/collab/joint/{r.id}",
+    )
+)
+
+# 跨区域协查 / 协助: see collab/assist.py.
+REQUESTED, ASSIST_ACCEPTED, ANSWERED, ASSIST_CLOSED, DECLINED, WITHDRAWN = (
+    "requested", "accepted", "answered", "closed", "declined", "withdrawn")
+ASSIST = register(
+    Workflow(
+        "assist_request",
+        model=AssistRequest,
+        label=N_("Assistance request"),
+        states=(REQUESTED, ASSIST_ACCEPTED, ANSWERED, ASSIST_CLOSED, DECLINED, WITHDRAWN),
+        initial=REQUESTED,
+        transitions=[
+            T("accept", REQUESTED, ASSIST_ACCEPTED, roles=STAFF, permit=same_agency,
+              guard=_guard("accepting", "assist")),
+            T("decline", REQUESTED, DECLINED, roles=STAFF, permit=same_agency, guard=_guard("declining", "assist")),
+            T("answer", ASSIST_ACCEPTED, ANSWERED, roles=STAFF, permit=same_agency,
+              guard=_guard("answering", "assist")),
+            T("send_back", ANSWERED, ASSIST_ACCEPTED, roles=STAFF, permit=_call("assist", "asker"),
+              guard=_guard("sending_back", "assist")),
+            T("close", ANSWERED, ASSIST_CLOSED, roles=STAFF, permit=_call("assist", "asker")),
+            T("withdraw", (REQUESTED, ASSIST_ACCEPTED), WITHDRAWN, roles=STAFF, permit=_call("assist", "asker"),
+              guard=reason_required),
+        ],
+        deadlines=[Deadline(REQUESTED, on=_call("assist", "accept_due")),
+                   Deadline(ASSIST_ACCEPTED, on=_call("assist", "answer_due"))],
+        recipients=_agency_staff,
+        subject=lambda r: f"{r.code}",
+        link=lambda r: f"/collab/assist/{r.id}",
     )
 )

@@ -9,7 +9,8 @@ demanded, and 督查 visits to government units. Columnar in Polars: a province'
 Definitions (docs/inspections.md §督查):
 - hosting share = hours on site / (working days of the year × 8 h); target ≤ 15 % for every object;
 - off-site share = inspections by documents, online or remote video / all inspections; target ≥ 40 %;
-- merged-visit rate = on-site visits of joint plans / all on-site visits (one visit, several departments).
+- merged-visit rate = on-site visits of joint plans or joint tasks / all on-site visits (one visit, several
+  departments); the member inspections of a joint task (联合检查, collab/joint.py) count as one visit.
 """
 
 from __future__ import annotations
@@ -50,26 +51,32 @@ def _inspections(db: Session, actor: User, year: int, region: str) -> pl.DataFra
     start, end = _local_year(year)
     stmt = (select(Inspection.entity_id, Inspection.agency_id, Inspection.method,
                    func.coalesce(InspectionPlan.kind, Inspection.kind),
-                   cast(Inspection.visit_started_at, String), cast(Inspection.visit_ended_at, String))
+                   cast(Inspection.visit_started_at, String), cast(Inspection.visit_ended_at, String),
+                   Inspection.joint_task_id)
             .outerjoin(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
             .where(visible(Inspection, actor), Inspection.visit_started_at >= start, Inspection.visit_started_at < end))
     if region:
         stmt = stmt.where(in_region(Inspection.region_code, region))
     frame = select_frame(db, stmt, {"entity_id": pl.Int64, "agency_id": pl.Int64, "method": pl.Utf8,
-                                    "plan_kind": pl.Utf8, "started": pl.Utf8, "ended": pl.Utf8})
+                                    "plan_kind": pl.Utf8, "started": pl.Utf8, "ended": pl.Utf8,
+                                    "joint_task_id": pl.Int64})
 
     def parse(column: str) -> pl.Expr:
         return pl.col(column).str.slice(0, 19).str.replace("T", " ").str.to_datetime("%Y-%m-%d %H:%M:%S",
                                                                                    strict=False)
 
     on_site = pl.col("method").is_in(list(ON_SITE_METHODS))
+    in_task = pl.col("joint_task_id").is_not_null()
+    # A joint task's member inspections are one visit: counted (and its hours) once, on its first member.
+    counted = ~in_task | pl.col("joint_task_id").is_first_distinct()
     return frame.with_columns(
         on_site=on_site,
-        joint=on_site & (pl.col("plan_kind") == "joint"),
-        hours=pl.when(on_site).then((parse("ended") - parse("started")).dt.total_seconds() / 3600).otherwise(0.0)
-        .fill_null(0.0).clip(0, 24),
+        counted=counted,
+        joint=on_site & ((pl.col("plan_kind") == "joint") | in_task),
+        hours=pl.when(on_site & counted).then((parse("ended") - parse("started")).dt.total_seconds() / 3600)
+        .otherwise(0.0).fill_null(0.0).clip(0, 24),
         documents=pl.when(pl.col("method") == "documents").then(1).otherwise(0).cast(pl.Int64),
-    ).select("entity_id", "agency_id", "on_site", "joint", "hours", "documents")
+    ).select("entity_id", "agency_id", "on_site", "counted", "joint", "hours", "documents")
 
 
 def _notice_materials(db: Session, actor: User, year: int, region: str) -> pl.DataFrame:
@@ -98,8 +105,9 @@ def _matter_visits(db: Session, actor: User, year: int, region: str) -> pl.DataF
     frame = select_frame(db, stmt, {"entity_id": pl.Int64, "agency_id": pl.Int64, "on_site": pl.Utf8,
                                     "hours": pl.Utf8, "documents": pl.Int64})
     return frame.with_columns(on_site=pl.col("on_site").cast(pl.Utf8).is_in(["1", "t", "true", "True"]),
-                              joint=pl.lit(False), hours=pl.col("hours").cast(pl.Float64).fill_null(0.0)).select(
-        "entity_id", "agency_id", "on_site", "joint", "hours", "documents")
+                              counted=pl.lit(True), joint=pl.lit(False),
+                              hours=pl.col("hours").cast(pl.Float64).fill_null(0.0)).select(
+        "entity_id", "agency_id", "on_site", "counted", "joint", "hours", "documents")
 
 
 @dataclass(frozen=True)
@@ -117,9 +125,11 @@ def burden(db: Session, *, actor: User, year: int, region: str = "") -> Burden:
     events = pl.concat([_inspections(db, actor, year, region), _matter_visits(db, actor, year, region)])
     materials = _notice_materials(db, actor, year, region)
     per = (events.group_by("entity_id").agg(
-        visits=pl.col("on_site").sum().cast(pl.Int64), off_site=(~pl.col("on_site")).sum().cast(pl.Int64),
-        joint=pl.col("joint").sum().cast(pl.Int64), departments=pl.col("agency_id").filter(pl.col("on_site"))
-        .n_unique().cast(pl.Int64), hours=pl.col("hours").sum(), documents=pl.col("documents").sum().cast(pl.Int64))
+        visits=(pl.col("on_site") & pl.col("counted")).sum().cast(pl.Int64),
+        off_site=(~pl.col("on_site") & pl.col("counted")).sum().cast(pl.Int64),
+        joint=(pl.col("joint") & pl.col("counted")).sum().cast(pl.Int64),
+        departments=pl.col("agency_id").filter(pl.col("on_site")).n_unique().cast(pl.Int64),
+        hours=pl.col("hours").sum(), documents=pl.col("documents").sum().cast(pl.Int64))
         .join(materials.group_by("entity_id").agg(materials=pl.col("documents").sum()), on="entity_id", how="full",
               coalesce=True)
         .with_columns(pl.col("visits", "off_site", "joint", "departments", "documents", "materials").fill_null(0),
@@ -129,15 +139,16 @@ def burden(db: Session, *, actor: User, year: int, region: str = "") -> Burden:
         .drop("materials"))
     names = _names(db, per["entity_id"].to_list())
     per = per.join(names, on="entity_id", how="left").sort(["visits", "departments", "hours"], descending=True)
-    on_site = int(events["on_site"].sum()) if events.height else 0
-    total = events.height
+    visits = events.filter(pl.col("counted"))
+    on_site = int(visits["on_site"].sum()) if visits.height else 0
+    total = visits.height
     over = int((per["hosting_share"] > TARGETS["hosting_share_max"]).sum()) if per.height else 0
     figures: dict[str, Any] = {
         "objects": per.height,
         "visits": on_site,
         "off_site": total - on_site,
         "off_site_share": round(100 * (total - on_site) / total, 1) if total else None,
-        "merged_visit_rate": round(100 * int(events["joint"].sum()) / on_site, 1) if on_site else None,
+        "merged_visit_rate": round(100 * int(visits["joint"].sum()) / on_site, 1) if on_site else None,
         "hosting_share_max": float(per["hosting_share"].max() or 0) if per.height else None,  # type: ignore[arg-type]
         "objects_over_hosting_target": over,
         "visited_by_several": int((per["departments"] >= 2).sum()) if per.height else 0,

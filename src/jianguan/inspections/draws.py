@@ -93,6 +93,17 @@ def _recent(db: Session, plan: InspectionPlan, on: dt.date, days: int) -> set[in
     return set(db.scalars(select(DrawEntity.entity_id).where(DrawEntity.draw_id.in_(draw_ids))))
 
 
+def _recognised(db: Session, plan: InspectionPlan, on: dt.date, frame: pl.DataFrame) -> set[int]:
+    """Entities another department has inspected for every item of the plan, with results still
+    recognised (结果互认): the draw leaves them out instead of sending a second visit. Named entities
+    (a complaint, a targeted plan) are visited regardless — ``forced`` wins over this below."""
+    from jianguan.collab import recognition
+
+    if frame.height == 0:
+        return set()
+    return set(recognition.covered(db, item_codes=plan.item_codes, on=on, agency_id=plan.agency_id))
+
+
 def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.date) -> pl.DataFrame:
     """Every candidate with stratum, forced and excluded reasons (sampling.ENTITY_SCHEMA)."""
     columns = (Entity.id, Entity.uscc, Entity.region_code, Entity.status, Entity.credit_class, Entity.risk_level)
@@ -116,13 +127,17 @@ def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.
     forced = {**tagged, **{i: named_reason for i in named}}
     exempt = plan.kind in rule["exempt_plan_kinds"]
     recent = _recent(db, plan, on, int(rule["recent_days"]))
+    recognised = _recognised(db, plan, on, frame)
     forced_frame = pl.DataFrame({"entity_id": list(forced), "forced_reason": list(forced.values())},
                                 schema={"entity_id": pl.Int64, "forced_reason": pl.Utf8})
     recent_frame = pl.DataFrame({"entity_id": sorted(recent), "recent": [True] * len(recent)},
                                 schema={"entity_id": pl.Int64, "recent": pl.Boolean})
+    recognised_frame = pl.DataFrame({"entity_id": sorted(recognised), "recognised": [True] * len(recognised)},
+                                    schema={"entity_id": pl.Int64, "recognised": pl.Boolean})
     credit_exempt = pl.col("credit").is_in(rule["exempt_credit_classes"]) if exempt else pl.lit(False)
     return (
         frame.join(forced_frame, on="entity_id", how="left").join(recent_frame, on="entity_id", how="left")
+        .join(recognised_frame, on="entity_id", how="left")
         .with_columns(
             uscc=pl.col("uscc").fill_null(""),
             stratum=pl.col("risk").fill_null("-") + "/" + pl.col("credit").fill_null("-"),
@@ -131,6 +146,7 @@ def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.
             .when(pl.col("forced_reason").is_not_null()).then(pl.lit(""))
             .when(credit_exempt).then(pl.lit("credit_exempt"))
             .when(pl.col("recent").fill_null(False)).then(pl.lit("recent"))
+            .when(pl.col("recognised").fill_null(False)).then(pl.lit("recognised"))
             .otherwise(pl.lit("")))
         .with_columns(forced=pl.when(pl.col("excluded") != "").then(pl.lit("")).otherwise(pl.col("forced")))
         .select(list(sampling.ENTITY_SCHEMA))

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from jianguan.auth.models import DataScope, User
@@ -65,9 +65,16 @@ def _needed(rule: dict[str, Any], domain: str | None) -> pl.Expr:
     return pl.when(exempt).then(pl.lit(float(rule["exempt_visits_per_year"]))).otherwise(needed)
 
 
-def schedule(db: Session, *, region_code: str, domain: str | None = None, today: dt.date | None = None) -> pl.DataFrame:
+def schedule(db: Session, *, region_code: str, domain: str | None = None, today: dt.date | None = None,
+             agency_id: int | None = None) -> pl.DataFrame:
     """One row per active entity of the region: needed visits a year, last visit, next due, status
-    (done / due / overdue / exempt). Columnar: a province's registry in a few seconds."""
+    (done / due / overdue / exempt). Columnar: a province's registry in a few seconds.
+
+    For one agency (``agency_id``) a visit counts when it is the agency's own, or another department's
+    inspection of an item whose results are recognised (结果互认) and still valid; ``recognised`` then
+    names that inspection."""
+    from jianguan.collab import recognition
+
     today = today or today_shanghai()
     rule = rules.current(db, rules.FREQUENCY, today).rules
     prefix = region_prefix(region_code)
@@ -77,14 +84,26 @@ def schedule(db: Session, *, region_code: str, domain: str | None = None, today:
         .where(Entity.region_code.between(lo, hi), Entity.status == "active")).all(),
         schema={"entity_id": pl.Int64, "uscc": pl.Utf8, "name": pl.Utf8, "region_code": pl.Utf8, "risk": pl.Utf8,
                 "credit": pl.Utf8}, orient="row")
+    where: list[ColumnElement[bool]] = [Inspection.region_code.between(lo, hi),
+                                        Inspection.visit_started_at.is_not(None)]
+    if agency_id is not None:
+        where.append(Inspection.agency_id == agency_id)
     visits = pl.DataFrame(db.execute(
-        select(Inspection.entity_id, func.max(Inspection.visit_started_at))
-        .where(Inspection.region_code.between(lo, hi), Inspection.visit_started_at.is_not(None))
+        select(Inspection.entity_id, func.max(Inspection.visit_started_at)).where(*where)
         .group_by(Inspection.entity_id)).all(),
         schema={"entity_id": pl.Int64, "last_visit": pl.Datetime(time_zone="UTC")}, orient="row")
+    visits = visits.with_columns(pl.col("last_visit").dt.convert_time_zone("Asia/Shanghai").dt.date(),
+                                 recognised=pl.lit("", pl.Utf8))
+    if agency_id is not None:
+        others = (recognition.recognitions(db, on=today, other_than=agency_id, region_codes=(lo, hi))
+                  .sort("visited_on", descending=True).unique("entity_id", keep="first")
+                  .select("entity_id", pl.col("visited_on").alias("last_visit"),
+                          pl.col("inspection_code").alias("recognised")))
+        visits = (pl.concat([visits, others]).sort("last_visit", descending=True)
+                  .unique("entity_id", keep="first"))
     exempt = pl.col("credit").is_in(rule.get("exempt_credit_classes", []))
     return (entities.join(visits, on="entity_id", how="left")
-            .with_columns(needed=_needed(rule, domain), last_visit=pl.col("last_visit").dt.date())
+            .with_columns(needed=_needed(rule, domain), recognised=pl.col("recognised").fill_null(""))
             .with_columns(interval=(365.0 / pl.col("needed")).floor().cast(pl.Int64))
             .with_columns(due_on=pl.when(pl.col("last_visit").is_null()).then(pl.lit(today))
                           .otherwise(pl.col("last_visit") + pl.duration(days=pl.col("interval"))))
@@ -96,9 +115,9 @@ def schedule(db: Session, *, region_code: str, domain: str | None = None, today:
 
 
 def coverage(db: Session, *, region_code: str, domain: str | None = None,
-             today: dt.date | None = None) -> list[Coverage]:
+             today: dt.date | None = None, agency_id: int | None = None) -> list[Coverage]:
     """Per county of the region: entities, exempt, done, due, overdue and the visits a year needed."""
-    frame = schedule(db, region_code=region_code, domain=domain, today=today)
+    frame = schedule(db, region_code=region_code, domain=domain, today=today, agency_id=agency_id)
     grouped = frame.group_by("region_code").agg(
         entities=pl.len(), exempt=(pl.col("status") == "exempt").sum(), done=(pl.col("status") == "done").sum(),
         due=(pl.col("status") == "due").sum(), overdue=(pl.col("status") == "overdue").sum(),

@@ -176,6 +176,7 @@ class Inspection(WorkflowMixin, Record, Base):
 
     code: Mapped[str] = mapped_column(String(48), unique=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_plans.id"))
+    joint_task_id: Mapped[int | None] = mapped_column(ForeignKey("joint_tasks.id"), index=True)  # 联合检查
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # scope: the inspecting agency

@@ -42,6 +42,7 @@ REASONS = {"random": N_("Drawn at random"), "named": N_("Named in the plan"),
            "serious_violation": N_("On the serious violations list"),
            "closed": N_("Deregistered, revoked or moved out"),
            "credit_exempt": N_("Credit class A: exempt from routine draws"),
+           "recognised": N_("Inspected by another department; result recognised (结果互认)"),
            "recent": N_("Drawn for the same item within the last days set by the rules")}
 RISK = {"red": N_("High risk (red)"), "yellow": N_("Medium risk (yellow)"), "blue": N_("Low risk (blue)"),
         "-": N_("Not graded")}

@@ -247,18 +247,22 @@ def board(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
 
 @router.get("/inspections/coverage", response_class=HTMLResponse)
 def coverage(request: Request, db: SessionDep, user: PageUser, region: Annotated[str, Query()] = "",
-             domain: Annotated[str, Query()] = "") -> HTMLResponse:
+             domain: Annotated[str, Query()] = "", mine: Annotated[str, Query()] = "") -> HTMLResponse:
+    """``mine``: count the user's own agency's visits and the results it recognises (结果互认)."""
     from jianguan.catalog import service as catalog
     from jianguan.inspections import frequency
 
     region = frequency.check_region(user, region or frequency.region_of(user))
     domain = domain or (user.agency.domains[0] if user.agency is not None and user.agency.domains else "market")
-    rows = frequency.coverage(db, region_code=region, domain=domain) if region else []
-    frame = frequency.schedule(db, region_code=region, domain=domain) if region else None
+    agency_id = user.agency_id if mine and user.agency_id is not None else None
+    rows = frequency.coverage(db, region_code=region, domain=domain, agency_id=agency_id) if region else []
+    frame = frequency.schedule(db, region_code=region, domain=domain, agency_id=agency_id) if region else None
     late = frame.filter(frame["status"].is_in(["overdue", "due"])).head(50).to_dicts() if frame is not None else []
     items = [r for r in catalog.list_items(db, status="in_force", limit=10_000)[0] if r.item.domain == domain]
+    recognised = frame.filter(frame["recognised"] != "").height if frame is not None else 0
     return render(request, "inspections/coverage.html", {
-        "rows": rows, "late": late, "region": region, "domain": domain, "items": items,
+        "rows": rows, "late": late, "region": region, "domain": domain, "items": items, "mine": bool(agency_id),
+        "recognised": recognised,
         "domains": codes.labels(db, "enforcement_domain"), "risk_labels": codes.labels(db, "risk_level"),
         "names": {r.region_code: codes.region_name(db, r.region_code) for r in rows},
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("entities", "exempt", "done", "due", "overdue")}})
