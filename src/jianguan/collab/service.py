@@ -267,10 +267,24 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
         photo_sha256=photo_sha256, received_on=day, ip_hash=ip_hash)
     workflow.start(db, complaint, workflow=wf.COMPLAINT, actor=actor, payload={"number": number})
     flag_repeated(db, complaint)
+    if complaint.agency_id is not None:
+        tell_agency(db, complaint, kind="complaint.assigned", title=N_("New complaint to handle: {number}"),
+                    actor=actor)
     audit.record(db, actor=actor, action="complaint.receive", object_type="complaint", object_id=complaint.id,
                  payload={"number": number, "channel": channel, "category": category},
                  detail={"agency_id": complaint.agency_id, "entity_id": complaint.entity_id, "rule": rule})
     return complaint, code
+
+
+def tell_agency(db: Session, complaint: Complaint, *, kind: str, title: str, actor: User | None) -> None:
+    """The handling agency's officers and leaders hear of a complaint routed or transferred to it."""
+    from jianguan.notify import service as notify
+
+    staff = db.scalars(select(User).where(User.is_active, User.agency_id == complaint.agency_id)).all()
+    users = [u.id for u in staff if u.has_role(Role.officer, Role.leader)]
+    if users:
+        notify.send(db, user_ids=users, kind=kind, title=title, params={"number": complaint.number},
+                    link=f"/complaints/{complaint.id}", actor=actor)
 
 
 def flag_repeated(db: Session, complaint: Complaint) -> None:
@@ -378,6 +392,8 @@ def transferring(ctx: Context) -> None:
         raise Invalid("agency_id", N_("Choose the agency that should handle it."))
     record.agency_id, record.routed_by, record.transfers = agency.id, "manual", record.transfers + 1
     record.accepted_on = None
+    tell_agency(ctx.db, record, kind="complaint.transferred", title=N_("Complaint transferred to you: {number}"),
+                actor=ctx.actor)
 
 
 def taking(ctx: Context) -> None:
@@ -492,6 +508,7 @@ def assign_agency(db: Session, *, complaint_id: int, agency_id: int, actor: User
         raise Invalid("agency_id", N_("Choose the agency that should handle it."))
     complaint.agency_id, complaint.routed_by = agency.id, "manual"
     db.flush()
+    tell_agency(db, complaint, kind="complaint.assigned", title=N_("New complaint to handle: {number}"), actor=actor)
     audit.record(db, actor=actor, action="complaint.route", object_type="complaint", object_id=complaint.id,
                  payload={"agency_id": agency.id}, detail={"number": complaint.number})
     return complaint

@@ -227,7 +227,15 @@ def _overdue_scan(db: Session) -> Any:
     return overdue.scan_job(db)
 
 
+def _due_soon(db: Session) -> Any:
+    from jianguan.core import due_soon
+
+    return {"reminded": due_soon.remind(db)}
+
+
 JOBS: list[Job] = [
+    Job("workflow.due_soon", _due_soon, cron="0 8 * * *",
+        description="Remind of steps falling due within two working days (on working days, 08:00)."),
     Job("workflow.overdue_scan", _overdue_scan, cron=lambda: get_settings().worker_overdue_cron,
         description="Escalate overdue workflow steps (notify → 督办 → 挂牌督办)."),
     Job("jobs.prune_runs", prune_runs, cron="30 3 * * *",

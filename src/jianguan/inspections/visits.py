@@ -48,7 +48,7 @@ from jianguan.inspections.models import (
 )
 from jianguan.officers import roster
 from jianguan.officers.credentials import credential_validity
-from jianguan.officers.models import Credential
+from jianguan.officers.models import Credential, Officer
 from jianguan.reference import service as ref
 
 NO_NOTICE = {"complaint": N_("Complaint-triggered: no advance notice (the complaint is verified as found)."),
@@ -190,8 +190,25 @@ def create_from_draw(db: Session, plan: InspectionPlan, draw: Draw, *, actor: Us
                  object_id=plan.id, payload={"draw_id": draw.id, "codes": codes},
                  detail={"draw_id": draw.id, "count": len(codes), "first": codes[0], "last": codes[-1],
                          "codes_sha256": hashlib.sha256("\n".join(codes).encode()).hexdigest()})
+    _tell_teams(db, plan, officers, actor)
     db.expire_all()
     return len(codes)
+
+
+def _tell_teams(db: Session, plan: InspectionPlan, officers: pl.DataFrame, actor: User | None) -> None:
+    """Each officer with an account hears once how many of the plan's inspections are theirs."""
+    from jianguan.notify import service as notify
+
+    counts = officers.drop_nulls("officer_id").group_by("officer_id").len()
+    if counts.height == 0:
+        return
+    accounts: dict[int, int] = {o: u for o, u in db.execute(select(Officer.id, Officer.user_id).where(
+        Officer.id.in_(counts["officer_id"].to_list()), Officer.user_id.is_not(None))) if u is not None}
+    for officer_id, n in counts.iter_rows():
+        if officer_id in accounts:
+            notify.send(db, user_ids=[accounts[officer_id]], kind="inspection.assigned", actor=actor,
+                        title=N_("{count} inspection(s) of {plan} assigned to you"), link="/inspections/tasks",
+                        params={"count": n, "plan": plan.code})
 
 
 def _credential_numbers(db: Session, officer_ids: Sequence[int], on: dt.date) -> dict[int, str]:
