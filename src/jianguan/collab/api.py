@@ -77,6 +77,16 @@ def complaint_verify(complaint_id: int, db: SessionDep, user: CurrentUser,
     return {"plan_id": plan.id, "plan_code": plan.code, "state": plan.state}
 
 
+@router.post("/complaints/{complaint_id}/flag")
+def complaint_flag(complaint_id: int, body: StepIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Flag as malicious or repeated (``payload.flag``; empty clears it), with the reason as the comment."""
+    from jianguan.collab import flags
+
+    complaint = flags.flag(db, complaint_id=complaint_id, flag=body.payload.get("flag", ""), reason=body.comment,
+                           actor=user)
+    return service.view(complaint, user)
+
+
 @router.post("/complaints/{complaint_id}/to-case", status_code=201)
 def complaint_to_case(complaint_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A case lead (案源) from the complaint, of the handling agency."""

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from jianguan.collab import followup, maps, service
+from jianguan.collab import flags, followup, maps, service
 from jianguan.collab import workflow as wf
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core import workflow
@@ -151,6 +151,7 @@ def complaint_queue(request: Request, db: SessionDep, user: PageUser, state: Ann
                          if v})
     return render(request, "collab/index.html", {
         "rows": rows, "state": state, "category": category, "unrouted": unrouted, "states": STATES,
+        "flags": flags.FLAGS,
         "categories": codes.labels(db, "complaint_category"), "figures": service.figures(db, actor=user),
         "map_url": "/api/v1/complaints/map" + (f"?{filters}" if filters else ""),
         "state_colours": maps.STATE_COLOURS, "category_colours": maps.CATEGORY_COLOURS})
@@ -166,7 +167,8 @@ def complaint_page(request: Request, complaint_id: int, db: SessionDep, user: Pa
         "categories": codes.labels(db, "complaint_category"), "outcomes": OUTCOMES, "why": WHY, "channels": CHANNELS,
         "duplicates": service.duplicates_of(db, complaint), "agencies": agencies,
         "may_follow": complaint.state in followup.FOLLOW_STATES and service.may_handle(complaint, user)
-        and not complaint.outcome_ref, "followed": _followed(db, complaint.outcome_ref)})
+        and not complaint.outcome_ref, "followed": _followed(db, complaint.outcome_ref),
+        "flags": flags.FLAGS, "may_flag": service.may_handle(complaint, user)})
 
 
 def _followed(db: SessionDep, ref: str) -> tuple[str, str] | None:
@@ -189,6 +191,14 @@ def complaint_verify(request: Request, complaint_id: int, db: SessionDep, user: 
         plan = followup.verify_by_inspection(db, complaint_id=complaint_id, actor=user)
         step.done(N_("Plan {code} drawn up to verify the complaint; check it and submit it."), code=plan.code)
         return RedirectResponse(f"/inspections/plans/{plan.id}", status_code=303)
+    return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)
+
+
+@router.post("/complaints/{complaint_id:int}/flag", dependencies=[CsrfProtected])
+def complaint_flag(request: Request, complaint_id: int, db: SessionDep, user: PageUser,
+                   flag: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
+    with page_step(request, db, N_("Flag saved; the complaint is kept.")):
+        flags.flag(db, complaint_id=complaint_id, flag=flag, reason=reason, actor=user)
     return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)
 
 
