@@ -167,4 +167,5 @@ def recognised(uscc: Annotated[str, typer.Argument(help="The entity's USCC.")], 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(complaint_app, name="complaint")
+    app.add_typer(complaint_app, name="complaints", help="The same as `jianguan complaint`.")
     app.add_typer(joint_app, name="joint")

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,11 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from jianguan.auth.models import User
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
 from jianguan.deps import SessionDep
 from jianguan.entities import codes, search, service
+from jianguan.entities import timeline as entity_timeline
 from jianguan.entities.models import Entity
+from jianguan.entities.timeline import Event
 from jianguan.officers.models import Agency
 from jianguan.web.deps import PageUser
 from jianguan.web.render import render
@@ -66,18 +67,10 @@ def entities_home(
     })
 
 
-@dataclass
-class Event:
-    day: dt.date
-    kind: str  # registration / supervision / licence / credit / risk / tag
-    text: str
-    detail: str = ""
-
-
 def timeline(db: Session, entity: Entity, history: dict[str, list[dict[str, Any]]],
-             labels: dict[str, dict[str, str]]) -> list[Event]:
-    """Registration and supervision events now; inspections, cases, warnings and complaints add theirs."""
-    events: list[Event] = []
+             labels: dict[str, dict[str, str]], actor: User) -> list[Event]:
+    """Registration and supervision events, and what other domains add (entities/timeline.py)."""
+    events: list[Event] = entity_timeline.from_domains(db, entity_id=entity.id, actor=actor)
     if entity.established_on:
         events.append(Event(entity.established_on, "registration", N_("Registered")))
     if entity.closed_on:
@@ -106,7 +99,7 @@ def entity_page(request: Request, entity_id: int, db: SessionDep, user: PageUser
     labels = _labels(db)
     return render(request, "entities/entity.html", {
         "e": entity, "v": view, "history": history, "labels": labels,
-        "events": timeline(db, entity, history, labels), "region": codes.region_name(db, entity.region_code),
+        "events": timeline(db, entity, history, labels, user), "region": codes.region_name(db, entity.region_code),
         "agency": db.get(Agency, entity.agency_id) if entity.agency_id else None,
         "industry": codes.industry_name(db, entity.industry_code),
         "capital": None if entity.registered_capital is None else f"{entity.registered_capital.normalize():,f}",
