@@ -23,7 +23,8 @@ def test_the_timeline_gathers_inspections_complaints_and_joint_visits(db: Sessio
     kinds = {e.kind for e in mine}
     assert {"inspection", "complaint"} <= kinds
     shown = next(e for e in mine if e.kind == "complaint")
-    assert shown.detail.startswith(made.number) and "酸奶" not in shown.detail and shown.link == f"/complaints/{made.id}"
+    assert shown.detail.startswith(made.number) and "酸奶" not in shown.detail
+    assert shown.link == f"/complaints/{made.id}"
     assert next(e for e in mine if e.kind == "inspection").day == dt.date(2026, 11, 20)
     theirs = timeline.from_domains(db, entity_id=shop.id, actor=world.outsider)
     assert theirs == []  # another district's officer sees neither
