@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jianguan.audit.models import AuditEntry
-from jianguan.collab import service
+from jianguan.collab import figures, service
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.inspections.conftest import World
@@ -86,7 +86,7 @@ def test_a_transfer_is_counted_and_the_new_agency_has_its_own_period(db: Session
     service.act(db, complaint_id=made.id, action="transfer", comment="属于滨江区辖区",
                 payload={"agency_id": str(world.binjiang.id)}, actor=world.author)
     assert made.agency_id == world.binjiang.id and made.transfers == 1 and made.state == "received"
-    assert service.figures(db, actor=world.outsider)["transferred"] == 1
+    assert figures.figures(db, actor=world.outsider)["transferred"] == 1
 
 
 def test_duplicates_are_suggested_and_merged_ones_follow_the_master(db: Session, world: World) -> None:

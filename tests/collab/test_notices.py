@@ -53,3 +53,23 @@ def test_each_officer_on_a_drawn_team_hears_once_how_many(db: Session, world: Wo
                       .where(Inspection.plan_id == plan.id, InspectionOfficer.officer_id.is_not(None)))
     assert sum(int(n.params["count"]) for n in notes) == seats  # every seat on a team told, once
     assert all(n.params["plan"] == plan.code for n in notes)
+
+
+def test_response_times_in_working_days(db: Session, world: World) -> None:
+    import datetime as dt
+
+    from jianguan.collab import figures
+
+    on_time, late, waiting = (service.receive(db, data=complaint(), channel="web")[0] for _ in range(3))
+    for record in (on_time, late, waiting):
+        record.received_on = dt.date(2026, 12, 8)  # a Tuesday
+    on_time.accepted_on = dt.date(2026, 12, 10)  # 2 working days
+    late.accepted_on = dt.date(2026, 12, 21)  # 9 working days: past the 7
+    on_time.replied_at = dt.datetime(2026, 12, 11, 2, tzinfo=dt.UTC)  # 10:00 Shanghai, the next working day
+    waiting.due_date = dt.date(2026, 12, 17)
+    db.flush()
+    out = figures.figures(db, actor=world.author, today=dt.date(2026, 12, 22))
+    assert out["accept"] == {"count": 2, "median": 5.5, "p90": 9.0}
+    assert out["accepted_in_time_pct"] == 50.0
+    assert out["reply"]["count"] == 1 and out["reply"]["median"] == 1.0 and out["replied_in_time_pct"] == 100.0
+    assert out["overdue_now"] >= 1 and out["total"] == 3

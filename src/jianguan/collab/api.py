@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from jianguan.auth import service as auth
-from jianguan.collab import maps, service
+from jianguan.collab import figures, maps, service
 from jianguan.collab.models import Complaint
 from jianguan.collab.schemas import ComplaintIn, StepIn
 from jianguan.core import workflow
@@ -42,7 +42,7 @@ def staff_intake(body: ComplaintIn, db: SessionDep, user: CurrentUser) -> dict[s
 
 @router.get("/complaints/figures")
 def complaint_figures(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return service.figures(db, actor=user)
+    return figures.figures(db, actor=user)
 
 
 @router.get("/complaints/map")

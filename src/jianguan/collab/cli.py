@@ -37,17 +37,20 @@ def list_complaints(state: Annotated[str, typer.Option(help="Only in this state 
 
 @complaint_app.command("figures")
 def complaint_figures(as_json: JsonOpt = False) -> None:
-    """Complaints by state, and how many were transferred (wrong routing)."""
+    """Complaints by state, response times in working days, and how many were transferred (wrong routing)."""
     from jianguan.cli import operator, print_json
-    from jianguan.collab import service
+    from jianguan.collab import figures
     from jianguan.db import session_scope
 
     with session_scope() as db:
-        out = service.figures(db, actor=operator())
+        out = figures.figures(db, actor=operator())
     if as_json:
         print_json(out)
         return
     typer.echo(f"共 {out['total']} 件；转办 {out['transferred']} 件（{out['transfer_rate_pct']}%）")
+    typer.echo(f"按时受理 {out['accepted_in_time_pct']}%（中位 {out['accept']['median']} 个工作日，"
+               f"90% 在 {out['accept']['p90']} 个工作日内）；按时答复 {out['replied_in_time_pct']}%；"
+               f"当前逾期 {out['overdue_now']} 件")
     for state, n in sorted(out["by_state"].items()):
         typer.echo(f"  {state}: {n}")
 

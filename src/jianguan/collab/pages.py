@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from jianguan.collab import flags, followup, maps, service
+from jianguan.collab import figures, flags, followup, maps, service
 from jianguan.collab import workflow as wf
 from jianguan.collab.schemas import ComplaintIn
 from jianguan.core import workflow
@@ -152,7 +152,7 @@ def complaint_queue(request: Request, db: SessionDep, user: PageUser, state: Ann
     return render(request, "collab/index.html", {
         "rows": rows, "state": state, "category": category, "unrouted": unrouted, "states": STATES,
         "flags": flags.FLAGS,
-        "categories": codes.labels(db, "complaint_category"), "figures": service.figures(db, actor=user),
+        "categories": codes.labels(db, "complaint_category"), "figures": figures.figures(db, actor=user),
         "map_url": "/api/v1/complaints/map" + (f"?{filters}" if filters else ""),
         "state_colours": maps.STATE_COLOURS, "category_colours": maps.CATEGORY_COLOURS})
 

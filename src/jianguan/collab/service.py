@@ -556,15 +556,3 @@ def reopen(db: Session, *, number: str, code: str, reason: str) -> Complaint:
     complaint = by_code(db, number=number, code=code)
     workflow.act(db, complaint, action="reopen", actor=None, comment=reason)
     return complaint
-
-
-def figures(db: Session, *, actor: User) -> dict[str, Any]:
-    """Response times and routing: accepted in time, replied in time, transfers (wrong routing)."""
-    rows = db.execute(select(Complaint.state, func.count(), func.sum(Complaint.transfers))
-                      .where(or_(visible(Complaint, actor), Complaint.agency_id == actor.agency_id))
-                      .group_by(Complaint.state)).all()
-    by_state = {state: int(n) for state, n, _ in rows}
-    transfers = sum(int(t or 0) for *_, t in rows)
-    total = sum(by_state.values())
-    return {"total": total, "by_state": by_state, "transferred": transfers,
-            "transfer_rate_pct": f"{(transfers * 100 / total) if total else 0:.2f}"}
