@@ -6,8 +6,9 @@ a new complaint, against a province's stored complaints.
 For each database: a fresh one, ``jianguan init``, 200,000 entities in one county, ``--rows`` complaints
 over the last year written in bulk by collab/synth.py, the demo's writer (encrypted content; 30 % about a
 registered entity; places around the city), then in this process: 200 new complaints received through the
-service (p50/p95 ms; the first, which loads the county's names, reported apart) and their duplicate
-suggestions (p50/p95 ms).
+service (p50/p95 ms; the first, which loads the county's names, reported apart; each also notifies the
+bureau's three dispatchers in the app and by e-mail through the outbox) and their duplicate suggestions
+(p50/p95 ms).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def setup(env: dict[str, str], rows: int) -> None:
     import polars as pl
     from sqlalchemy import insert, select
 
+    from jianguan.auth import service as auth
     from jianguan.collab import synth
     from jianguan.config import get_settings
     from jianguan.db import dispose_engines, session_scope, utcnow
@@ -53,8 +55,12 @@ def setup(env: dict[str, str], rows: int) -> None:
     dispose_engines()
     rng = np.random.default_rng(5)
     with session_scope() as db:
-        agencies.create_agency(db, code="330106-SJ", name="杭州市西湖区市场监督管理局", region_code="330106",
-                               actor=None)
+        bureau = agencies.create_agency(db, code="330106-SJ", name="杭州市西湖区市场监督管理局",
+                                        region_code="330106", actor=None)
+        for i, role in enumerate(("leader", "leader", "agency_admin")):  # told of each new complaint
+            user = auth.create_user(db, username=f"dispatch{i}", display_name=f"分派{i}", password="Bench-2026-pass1",
+                                    roles=[role], agency_id=bureau.id, actor=None)
+            user.email = f"dispatch{i}@example.gov.cn"  # so each intake also writes e-mail outbox rows
         names = [f"杭州{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(TRADES)}有限公司{i}"
                  for i in range(200_000)]
         db.execute(insert(Entity), [{"uscc": f"91330106C{i:09d}", "name": n, "kind": "enterprise", "status": "active",

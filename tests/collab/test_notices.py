@@ -26,11 +26,13 @@ def kinds_of(db: Session, user_id: int) -> list[str]:
 
 def test_the_agency_hears_of_a_complaint_routed_or_transferred_to_it(db: Session, world: World) -> None:
     made, _ = service.receive(db, data=complaint(), channel="web")
-    assert "complaint.assigned" in kinds_of(db, world.author.id)
-    assert kinds_of(db, world.outsider.id) == []
+    assert "complaint.assigned" in kinds_of(db, world.leader.id)
+    assert kinds_of(db, world.author.id) == []  # officers take them from the queue
+    bj_leader = auth.create_user(db, username="bj_leader", display_name="滨江领导", password=PASSWORD,
+                                 roles=["leader"], agency_id=world.binjiang.id, actor=None)
     service.act(db, complaint_id=made.id, action="transfer", comment="属滨江区辖区",
                 payload={"agency_id": str(world.binjiang.id)}, actor=world.author)
-    assert kinds_of(db, world.outsider.id) == ["complaint.transferred"]
+    assert kinds_of(db, bj_leader.id) == ["complaint.transferred"] and kinds_of(db, world.outsider.id) == []
 
 
 def test_each_officer_on_a_drawn_team_hears_once_how_many(db: Session, world: World,

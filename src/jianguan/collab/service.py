@@ -277,11 +277,12 @@ def receive(db: Session, *, data: ComplaintIn, channel: str, actor: User | None 
 
 
 def tell_agency(db: Session, complaint: Complaint, *, kind: str, title: str, actor: User | None) -> None:
-    """The handling agency's officers and leaders hear of a complaint routed or transferred to it."""
+    """The handling agency's leaders and administrators — who hand complaints out — hear of one routed or
+    transferred to it (not every officer: a county bureau receives hundreds a month)."""
     from jianguan.notify import service as notify
 
     staff = db.scalars(select(User).where(User.is_active, User.agency_id == complaint.agency_id)).all()
-    users = [u.id for u in staff if u.has_role(Role.officer, Role.leader)]
+    users = [u.id for u in staff if u.has_role(Role.leader, Role.agency_admin)]
     if users:
         notify.send(db, user_ids=users, kind=kind, title=title, params={"number": complaint.number},
                     link=f"/complaints/{complaint.id}", actor=actor)
