@@ -139,3 +139,25 @@ def test_a_natural_person_twice_in_a_file_is_refused_like_a_uscc_twice(db: Sessi
     out = pipeline.run(db, path, kind="entities", actor=w.a_officer, write=False, batch_rows=2)
     assert [(p["row"], p["field"], p["code"]) for p in out.problem_list() if p["severity"] == "error"] == [
         (5, "id_number", "duplicate.file")]
+
+
+def test_the_encoding_is_decided_on_the_head_and_a_later_change_is_refused(
+        db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jianguan.core.errors import Invalid
+    from jianguan.imports import pipeline
+
+    w = make_two_districts(db)
+    ref.load_all(db)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + (HEADER + good(1) + "\n").encode())
+    assert pipeline.detect_encoding(bom) == "utf-8-sig"
+    _, out = service.import_file(db, kind="entities", path=bom, actor=w.a_officer)
+    assert out.created == 1
+    monkeypatch.setattr(pipeline, "SAMPLE_BYTES", len(HEADER) + 10)  # the head is plain UTF-8 …
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(HEADER.encode() + "\n".join(good(i) for i in range(2, 40)).encode("gb18030") + b"\n")
+    assert pipeline.detect_encoding(mixed) == "utf-8"
+    with pytest.raises(Invalid) as error:  # … the rest is not: refused, by field, nothing written
+        service.import_file(db, kind="entities", path=mixed, actor=w.a_officer)
+    assert error.value.field == "file" and "UTF-8" in error.value.message
+    assert count(db) == 1
