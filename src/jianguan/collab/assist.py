@@ -106,9 +106,9 @@ def request(db: Session, *, agency_id: int, kind: str, subject: str, reason: str
 
 def _tell(db: Session, record: AssistRequest, agency_id: int, *, kind: str, title: str, actor: User | None) -> None:
     from jianguan.notify import service as notify
+    from jianguan.officers.service import staff_of
 
-    users = [u.id for u in db.scalars(select(User).where(User.is_active, User.agency_id == agency_id))
-             if u.has_role(Role.leader, Role.officer, Role.agency_admin)]
+    users = [u.id for u in staff_of(db, agency_ids=[agency_id], roles=[Role.leader, Role.officer, Role.agency_admin])]
     if users:
         notify.send(db, user_ids=users, kind=kind, title=title, params={"code": record.code},
                     link=f"/collab/assist/{record.id}", actor=actor)

@@ -93,10 +93,9 @@ def propose(db: Session, *, inspection_ids: Sequence[int], scheduled_on: dt.date
 def _tell(db: Session, task: JointTask, agency_ids: Sequence[int], *, kind: str, title: str,
           actor: User | None) -> None:
     from jianguan.notify import service as notify
+    from jianguan.officers.service import staff_of
 
-    users = db.scalars(select(User.id).where(User.is_active, User.agency_id.in_(list(agency_ids) or [-1]))).all()
-    wanted = {u.id for u in db.scalars(select(User).where(User.id.in_(list(users) or [-1])))
-              if u.has_role(Role.leader, Role.officer)}
+    wanted = [u.id for u in staff_of(db, agency_ids=agency_ids, roles=[Role.leader, Role.officer])]
     if wanted:
         notify.send(db, user_ids=wanted, kind=kind, title=title, params={"code": task.code},
                     link=f"/collab/joint/{task.id}", actor=actor)

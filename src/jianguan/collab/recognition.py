@@ -38,10 +38,11 @@ def recognisable(db: Session) -> dict[str, int]:
 
 def recognitions(db: Session, *, on: dt.date, item_codes: Sequence[str] | None = None,
                  entity_ids: Sequence[int] | None = None, other_than: int | None = None,
-                 region_codes: tuple[str, str] | None = None) -> pl.DataFrame:
+                 region_codes: tuple[str, str] | None = None, days: dict[str, int] | None = None) -> pl.DataFrame:
     """Recognitions valid on ``on``: one row per (entity, item) with the latest inspection that
-    gives it. ``other_than``: leave out that agency's own inspections (its own visits count anyway)."""
-    days = recognisable(db)
+    gives it. ``other_than``: leave out that agency's own inspections (its own visits count anyway);
+    ``days``: ``recognisable(db)`` when the caller has it already."""
+    days = recognisable(db) if days is None else days
     if item_codes is not None:
         days = {c: d for c, d in days.items() if c in set(item_codes)}
     if not days:
@@ -88,7 +89,7 @@ def covered(db: Session, *, item_codes: Sequence[str], on: dt.date, agency_id: i
     days = recognisable(db)
     if any(code not in days for code in wanted):
         return {}
-    found = recognitions(db, on=on, item_codes=wanted, entity_ids=entity_ids, other_than=agency_id)
+    found = recognitions(db, on=on, item_codes=wanted, entity_ids=entity_ids, other_than=agency_id, days=days)
     if found.height == 0:
         return {}
     full = (found.group_by("entity_id")

@@ -280,9 +280,10 @@ def tell_agency(db: Session, complaint: Complaint, *, kind: str, title: str, act
     """The handling agency's leaders and administrators — who hand complaints out — hear of one routed or
     transferred to it (not every officer: a county bureau receives hundreds a month)."""
     from jianguan.notify import service as notify
+    from jianguan.officers.service import staff_of
 
-    staff = db.scalars(select(User).where(User.is_active, User.agency_id == complaint.agency_id)).all()
-    users = [u.id for u in staff if u.has_role(Role.leader, Role.agency_admin)]
+    users = [u.id for u in staff_of(db, agency_ids=[complaint.agency_id] if complaint.agency_id else [],
+                                    roles=[Role.leader, Role.agency_admin])]
     if users:
         notify.send(db, user_ids=users, kind=kind, title=title, params={"number": complaint.number},
                     link=f"/complaints/{complaint.id}", actor=actor)

@@ -17,10 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jianguan.auth.models import Role, User
+from jianguan.auth.models import Role
 from jianguan.collab.models import AssistRequest, Complaint, JointTask
 from jianguan.core.i18n import N_
 from jianguan.core.workflow import PUBLIC, Deadline, Escalation, T, Workflow, reason_required, register, same_agency
@@ -61,11 +60,13 @@ def _reply_due(record: Any, calendar: WorkCalendar) -> DueDate | None:
 
 
 def _recipients(db: Session, record: Any, escalation: Escalation) -> set[int]:
+    """The record's agency: its leaders, and its officers too below 挂牌督办."""
+    from jianguan.officers.service import staff_of
+
     if record.agency_id is None:
         return set()
-    users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
-    wanted = (Role.leader,) if escalation.level >= 2 else (Role.leader, Role.officer)
-    return {u.id for u in users if u.has_role(*wanted)}
+    wanted = [Role.leader] if escalation.level >= 2 else [Role.leader, Role.officer]
+    return {u.id for u in staff_of(db, agency_ids=[record.agency_id], roles=wanted)}
 
 
 COMPLAINT = register(
@@ -96,12 +97,6 @@ COMPLAINT = register(
 )
 
 
-def _agency_staff(db: Session, record: Any, escalation: Escalation) -> set[int]:
-    users = db.scalars(select(User).where(User.is_active, User.agency_id == record.agency_id)).all()
-    wanted = (Role.leader,) if escalation.level >= 2 else (Role.leader, Role.officer)
-    return {u.id for u in users if u.has_role(*wanted)}
-
-
 # 联合检查: see collab/joint.py.
 PROPOSED, SCHEDULED, JOINT_CLOSED, CANCELLED = "proposed", "scheduled", "closed", "cancelled"
 JOINT_TASK = register(
@@ -120,7 +115,7 @@ JOINT_TASK = register(
               guard=_guard("cancelling", "joint")),
         ],
         deadlines=[Deadline(PROPOSED, working_days=3), Deadline(SCHEDULED, on=_call("joint", "scheduled_due"))],
-        recipients=_agency_staff,
+        recipients=_recipients,
         subject=lambda r: f"{r.code}",
         link=lambda r: f"/collab/joint/{r.id}",
     )
@@ -150,7 +145,7 @@ ASSIST = register(
         ],
         deadlines=[Deadline(REQUESTED, on=_call("assist", "accept_due")),
                    Deadline(ASSIST_ACCEPTED, on=_call("assist", "answer_due"))],
-        recipients=_agency_staff,
+        recipients=_recipients,
         subject=lambda r: f"{r.code}",
         link=lambda r: f"/collab/assist/{r.id}",
     )

@@ -120,7 +120,12 @@ def count_agencies(db: Session, *, actor: User) -> int:
     return db.scalar(select(func.count()).select_from(Agency).where(_agency_scope(actor))) or 0
 
 
+def staff_of(db: Session, *, agency_ids: Sequence[int], roles: Sequence[Role]) -> list[User]:
+    """The active users of these agencies holding any of ``roles``: whom to tell about its business."""
+    users = db.scalars(select(User).where(User.agency_id.in_(list(agency_ids) or [-1]), User.is_active)).all()
+    return [u for u in users if u.has_role(*roles)]
+
+
 def admins_of(db: Session, *, agency_id: int) -> list[User]:
     """Agency admins to notify about their agency's business (requests, escalations)."""
-    users = db.scalars(select(User).where(User.agency_id == agency_id, User.is_active)).all()
-    return [u for u in users if u.has_role(Role.agency_admin)]
+    return staff_of(db, agency_ids=[agency_id], roles=[Role.agency_admin])
