@@ -97,8 +97,11 @@ def entity_page(request: Request, entity_id: int, db: SessionDep, user: PageUser
     view = search.entity_dict(entity)
     history = service.history(db, entity_id=entity_id, actor=user)
     labels = _labels(db)
+    from jianguan.risk import service as risk  # the risk centre reads the registry, not the other way
+
     return render(request, "entities/entity.html", {
         "e": entity, "v": view, "history": history, "labels": labels,
+        "risk": risk.explain(db, entity=entity, actor=user),
         "events": timeline(db, entity, history, labels, user), "region": codes.region_name(db, entity.region_code),
         "agency": db.get(Agency, entity.agency_id) if entity.agency_id else None,
         "industry": codes.industry_name(db, entity.industry_code),

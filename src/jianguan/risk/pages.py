@@ -1,0 +1,88 @@
+"""The risk centre's pages: an entity's risk profile (score, level, why, history, incidents) and the
+incident register. Thin: the services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from jianguan.core.errors import Invalid
+from jianguan.core.i18n import N_
+from jianguan.core.workdays import today_shanghai
+from jianguan.deps import SessionDep
+from jianguan.entities import service as entities
+from jianguan.risk import service
+from jianguan.web.deps import CsrfProtected, PageUser
+from jianguan.web.render import form_date, page_step, render
+
+router = APIRouter(include_in_schema=False)
+LEVELS = {"red": N_("High risk (red)"), "yellow": N_("Medium risk (yellow)"), "blue": N_("Low risk (blue)")}
+KINDS = {"major_accident": N_("Major accident"), "serious_environmental": N_("Serious environmental violation"),
+         "data_breach": N_("Data breach"), "other": N_("Other major event")}
+SEVERITIES = {"major": N_("Major"), "serious": N_("Serious"), "general": N_("General")}
+
+
+def _chart_data(explained: dict[str, Any], scores: list[Any]) -> str:
+    """What the charts draw, as JSON in the page (the tables beside them say the same without JavaScript)."""
+    parts = [p for p in explained.get("indicators", []) if p["contribution"] > 0]
+    history = [{"at": s.scored_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat(),
+                "score": float(s.score), "level": s.level} for s in reversed(scores)]
+    return json.dumps({"parts": [{"name": p["name"], "value": p["contribution"]} for p in parts],
+                       "history": history, "thresholds": explained.get("thresholds", {})}, ensure_ascii=False)
+
+
+@router.get("/risk", response_class=HTMLResponse)
+def overview(request: Request, db: SessionDep, user: PageUser, level: str = "") -> HTMLResponse:
+    """The risk centre's front page: how many entities at each level, and the highest scores first."""
+    level = level if level in LEVELS else ""
+    return render(request, "risk/index.html", {
+        "counts": service.level_counts(db, actor=user), "rows": service.highest(db, actor=user, level=level),
+        "level": level, "levels": LEVELS})
+
+
+@router.get("/risk/entities/{entity_id:int}", response_class=HTMLResponse)
+def profile(request: Request, entity_id: int, db: SessionDep, user: PageUser) -> HTMLResponse:
+    entity = entities.get_entity(db, entity_id=entity_id, actor=user)
+    explained = service.explain(db, entity=entity, actor=user)
+    scores = service.history(db, entity_id=entity.id, limit=60)
+    return render(request, "risk/profile.html", {
+        "e": entity, "x": explained, "scores": scores, "levels": LEVELS, "kinds": KINDS, "severities": SEVERITIES,
+        "incidents": service.incidents(db, actor=user, entity_id=entity.id), "chart": _chart_data(explained, scores),
+        "may_record": user.has_role("officer", "leader", "agency_admin", "system_admin"),
+        "today": today_shanghai()})
+
+
+@router.post("/risk/entities/{entity_id:int}/incidents", dependencies=[CsrfProtected])
+async def record_incident(request: Request, entity_id: int, db: SessionDep, user: PageUser) -> Response:
+    form = await request.form()
+    with page_step(request, db, N_("Incident recorded; the entity has been re-scored.")):
+        entity = entities.get_entity(db, entity_id=entity_id, actor=user)
+        on = form_date("occurred_on", str(form.get("occurred_on") or ""))
+        if on is None:
+            raise Invalid("occurred_on", N_("Give the day it happened."))
+        service.record_incident(db, entity=entity, kind=str(form.get("kind") or ""),
+                                severity=str(form.get("severity") or ""), occurred_on=on,
+                                source=str(form.get("source") or "").strip(),
+                                description=str(form.get("description") or "").strip(), actor=user)
+    return RedirectResponse(f"/risk/entities/{entity_id}#incidents", status_code=303)
+
+
+@router.post("/risk/incidents/{incident_id:int}/withdraw", dependencies=[CsrfProtected])
+async def withdraw_incident(request: Request, incident_id: int, db: SessionDep, user: PageUser) -> Response:
+    form = await request.form()
+    back = "/risk/incidents"
+    with page_step(request, db, N_("Incident withdrawn; the entity has been re-scored.")):
+        incident = service.withdraw_incident(db, incident_id=incident_id, reason=str(form.get("reason") or ""),
+                                             actor=user)
+        back = f"/risk/entities/{incident.entity_id}#incidents"
+    return RedirectResponse(back, status_code=303)
+
+
+@router.get("/risk/incidents", response_class=HTMLResponse)
+def incident_register(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    return render(request, "risk/incidents.html", {
+        "rows": service.incidents(db, actor=user, limit=500), "kinds": KINDS, "severities": SEVERITIES})
