@@ -16,7 +16,7 @@ import io
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -104,8 +104,10 @@ def _recognised(db: Session, plan: InspectionPlan, on: dt.date, frame: pl.DataFr
     return set(recognition.covered(db, item_codes=plan.item_codes, on=on, agency_id=plan.agency_id))
 
 
-def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.date) -> pl.DataFrame:
-    """Every candidate with stratum, forced and excluded reasons (sampling.ENTITY_SCHEMA)."""
+def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any],
+                on: dt.date) -> tuple[pl.DataFrame, int | None]:
+    """Every candidate with stratum, forced and excluded reasons (sampling.ENTITY_SCHEMA), and the learned
+    model's number when the plan grades the strata by it rather than by the risk score."""
     columns = (Entity.id, Entity.uscc, Entity.region_code, Entity.status, Entity.credit_class, Entity.risk_level)
     named = list(plan.target_entity_ids or [])
     if plan.kind in service.NAMED_KINDS:
@@ -116,6 +118,11 @@ def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.
             where = or_(where, Entity.id.in_(named))
     frame = select_frame(db, select(*columns).where(where), {"entity_id": pl.Int64, "uscc": pl.Utf8, "region": pl.Utf8,
                                                        "status": pl.Utf8, "credit": pl.Utf8, "risk": pl.Utf8})
+    model_number = None
+    if plan.weight_source == "model":  # refused unless the model beat the score on held-out inspections
+        from jianguan.risk import learning
+
+        frame, model_number = learning.bands(db, frame, as_of=on)
     force_tags = list(rule["force_include_tags"])
     tagged: dict[int, str] = {}
     if force_tags:
@@ -150,7 +157,7 @@ def _candidates(db: Session, plan: InspectionPlan, rule: dict[str, Any], on: dt.
             .otherwise(pl.lit("")))
         .with_columns(forced=pl.when(pl.col("excluded") != "").then(pl.lit("")).otherwise(pl.col("forced")))
         .select(list(sampling.ENTITY_SCHEMA))
-    )
+    ), model_number
 
 
 def existing_loads(db: Session, officer_ids: Iterable[int] | None = None) -> Counter[int]:
@@ -271,8 +278,9 @@ def prepare(db: Session, plan: InspectionPlan, *, seed: str, on: dt.date) -> Pre
     rule_set = db.get(SamplingRuleSet, plan.rule_set_id)
     assert rule_set is not None
     rule = rules.validate(dict(rule_set.rules))
-    params = params_for(db, plan, rule)
-    pool = sampling.Pool(_candidates(db, plan, rule, on), _officers(db, plan, params.domains, on),
+    candidates, model_number = _candidates(db, plan, rule, on)
+    params = replace(params_for(db, plan, rule), model_number=model_number)
+    pool = sampling.Pool(candidates, _officers(db, plan, params.domains, on),
                          _experts(db, plan, params.domains))
     selection = sampling.select(pool, params, seed)
     pool.recusals = _recusals(db, selection[0], {p.id for p in pool.officers}, bool(rule["recuse_previous"]))

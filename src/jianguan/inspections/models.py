@@ -64,6 +64,7 @@ class InspectionPlan(WorkflowMixin, Record, Base):
     ratio: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # percent of the eligible pool
     count: Mapped[int | None]
     weighted: Mapped[bool] = mapped_column(default=True)  # by risk and credit (the rule set's ratios)
+    weight_source: Mapped[str] = mapped_column(String(16), default="risk_score")  # or "model" (risk/learning.py)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     officers_per_domain: Mapped[int] = mapped_column(default=2)

@@ -93,7 +93,8 @@ def _choices(db: Session, user: Any) -> dict[str, Any]:
 EMPTY: dict[str, Any] = {"title": "", "kind": "routine_random", "methods": ["on_site"], "item_codes": [],
                          "region_code": "", "industry_code": "", "kinds": [], "scales": [], "tags": [],
                          "credit_classes": [], "risk_levels": [], "targets": "", "size_by": "ratio", "ratio": "5",
-                         "count": "", "weighted": True, "starts_on": "", "ends_on": "", "officers_per_domain": "2",
+                         "count": "", "weighted": True, "weight_source": "risk_score", "starts_on": "",
+                         "ends_on": "", "officers_per_domain": "2",
                          "workload_cap": "", "expert_count": "0", "agency_ids": [], "description": ""}
 
 
@@ -106,6 +107,7 @@ def _form_of(plan: InspectionPlan) -> dict[str, Any]:
         "credit_classes": scope.get("credit_classes", []), "risk_levels": scope.get("risk_levels", []),
         "targets": "", "size_by": "count" if plan.count else ("ratio" if plan.ratio else "rules"),
         "ratio": str(plan.ratio or ""), "count": str(plan.count or ""), "weighted": plan.weighted,
+        "weight_source": plan.weight_source,
         "starts_on": plan.starts_on.isoformat(), "ends_on": plan.ends_on.isoformat(),
         "officers_per_domain": str(plan.officers_per_domain), "workload_cap": str(plan.workload_cap or ""),
         "expert_count": str(plan.expert_count), "agency_ids": [a for a in plan.agency_ids if a != plan.agency_id],
@@ -124,7 +126,8 @@ def _plan_in(form: dict[str, Any]) -> PlanIn:
                          if t.strip()],
         "ratio": form["ratio"] or None if size_by == "ratio" else None,
         "count": form["count"] or None if size_by == "count" else None,
-        "weighted": form["weighted"], "starts_on": form["starts_on"] or None, "ends_on": form["ends_on"] or None,
+        "weighted": form["weighted"], "weight_source": form["weight_source"] or "risk_score",
+        "starts_on": form["starts_on"] or None, "ends_on": form["ends_on"] or None,
         "officers_per_domain": form["officers_per_domain"] or 2, "workload_cap": form["workload_cap"] or None,
         "expert_count": form["expert_count"] or 0, "agency_ids": form["agency_ids"],
         "description": form["description"],
@@ -176,7 +179,8 @@ def save_plan(
     credit_classes: Annotated[list[str] | None, Form()] = None,
     risk_levels: Annotated[list[str] | None, Form()] = None, targets: Annotated[str, Form()] = "",
     size_by: Annotated[str, Form()] = "ratio", ratio: Annotated[str, Form()] = "", count: Annotated[str, Form()] = "",
-    weighted: Annotated[str | None, Form()] = None, starts_on: Annotated[str, Form()] = "",
+    weighted: Annotated[str | None, Form()] = None, weight_source: Annotated[str, Form()] = "risk_score",
+    starts_on: Annotated[str, Form()] = "",
     ends_on: Annotated[str, Form()] = "", officers_per_domain: Annotated[str, Form()] = "2",
     workload_cap: Annotated[str, Form()] = "", expert_count: Annotated[str, Form()] = "0",
     agency_ids: Annotated[list[int] | None, Form()] = None, description: Annotated[str, Form()] = "",
@@ -184,7 +188,8 @@ def save_plan(
     form = _read_form(title=title, kind=kind, methods=methods, item_codes=item_codes, region_code=region_code,
                       industry_code=industry_code, kinds=kinds, scales=scales, tags=tags,
                       credit_classes=credit_classes, risk_levels=risk_levels, targets=targets, size_by=size_by,
-                      ratio=ratio, count=count, weighted=weighted, starts_on=starts_on, ends_on=ends_on,
+                      ratio=ratio, count=count, weighted=weighted, weight_source=weight_source,
+                      starts_on=starts_on, ends_on=ends_on,
                       officers_per_domain=officers_per_domain, workload_cap=workload_cap,
                       expert_count=expert_count, agency_ids=agency_ids, description=description)
     plan = service.get_plan(db, plan_id=plan_id, actor=user) if plan_id else None

@@ -69,13 +69,17 @@ class Params:
     workload_cap: int | None = None
     expert_count: int = 0
     expert_min_pool: int = 30
+    model_number: int | None = None  # strata graded by this learned model instead of the risk score
 
     def to_json(self) -> dict[str, Any]:
-        return {"ratios": dict(sorted(self.ratios.items())), "domains": list(self.domains),
-                "target_ratio": self.target_ratio, "target_count": self.target_count,
-                "weighted": self.weighted, "officers_per_domain": self.officers_per_domain,
-                "workload_cap": self.workload_cap, "expert_count": self.expert_count,
-                "expert_min_pool": self.expert_min_pool}
+        out = {"ratios": dict(sorted(self.ratios.items())), "domains": list(self.domains),
+               "target_ratio": self.target_ratio, "target_count": self.target_count,
+               "weighted": self.weighted, "officers_per_domain": self.officers_per_domain,
+               "workload_cap": self.workload_cap, "expert_count": self.expert_count,
+               "expert_min_pool": self.expert_min_pool}
+        if self.model_number is not None:  # absent from draws by the score, so their records stay as they were
+            out["model_number"] = self.model_number
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Params:
@@ -84,7 +88,7 @@ class Params:
                    weighted=bool(data.get("weighted", True)),
                    officers_per_domain=int(data.get("officers_per_domain", 2)),
                    workload_cap=data.get("workload_cap"), expert_count=int(data.get("expert_count", 0)),
-                   expert_min_pool=int(data.get("expert_min_pool", 30)))
+                   expert_min_pool=int(data.get("expert_min_pool", 30)), model_number=data.get("model_number"))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,7 @@ class PlanIn(BaseModel):
     ratio: Decimal | None = Field(default=None, gt=0, le=100)
     count: int | None = Field(default=None, ge=1)
     weighted: bool = True
+    weight_source: Literal["risk_score", "model"] = "risk_score"  # the level the strata use
     starts_on: dt.date
     ends_on: dt.date
     officers_per_domain: int = Field(default=2, ge=2, le=6)
@@ -81,7 +82,8 @@ def plan_dict(plan: Any) -> dict[str, Any]:
         "agency_ids": plan.agency_ids, "item_codes": plan.item_codes, "scope": plan.scope,
         "target_entity_ids": plan.target_entity_ids,
         "ratio": str(plan.ratio) if plan.ratio is not None else None, "count": plan.count,
-        "weighted": plan.weighted, "starts_on": plan.starts_on, "ends_on": plan.ends_on,
+        "weighted": plan.weighted, "weight_source": plan.weight_source, "starts_on": plan.starts_on,
+        "ends_on": plan.ends_on,
         "officers_per_domain": plan.officers_per_domain, "workload_cap": plan.workload_cap,
         "expert_count": plan.expert_count, "restricted": plan.restricted, "rule_set_id": plan.rule_set_id,
         "description": plan.description, "state": plan.state, "due_date": plan.due_date,

@@ -122,12 +122,17 @@ def _values(db: Session, data: PlanIn, agency: Agency) -> dict[str, Any]:
     if data.kind == "joint" and not others:
         problems.append(Invalid("agency_ids", N_("A joint plan names the other departments taking part.")))
     rule_set = check(rules.current, db, data.rule_set, data.starts_on)
+    if data.weight_source == "model":
+        from jianguan.risk import learning  # the risk centre reads inspections: imported when needed
+
+        check(learning.usable, db)
     if problems:
         raise Invalid.all(problems)
     return {
         "title": data.title.strip(), "kind": kind[0], "methods": methods, "item_codes": [i.code for i, _ in items],
         "scope": scope, "target_entity_ids": targets, "ratio": data.ratio, "count": data.count,
-        "weighted": data.weighted, "starts_on": data.starts_on, "ends_on": data.ends_on, "year": data.starts_on.year,
+        "weighted": data.weighted, "weight_source": data.weight_source, "starts_on": data.starts_on,
+        "ends_on": data.ends_on, "year": data.starts_on.year,
         "officers_per_domain": data.officers_per_domain, "workload_cap": data.workload_cap,
         "expert_count": data.expert_count, "agency_ids": [agency.id, *others],
         "restricted": data.kind in SEALED_KINDS, "rule_set_id": rule_set.id, "description": data.description.strip(),

@@ -147,6 +147,75 @@ def list_incidents(as_json: JsonOpt = False) -> None:
 
 risk_app.add_typer(incident_app, name="incident")
 
+model_app = typer.Typer(help="The learned pre-screening model (AI 预筛): train, evaluate, show.", no_args_is_help=True)
+
+
+@model_app.command("train")
+def train_model(
+    start: Annotated[str, typer.Option(help="The first day of inspections used (YYYY-MM-DD).")],
+    split_on: Annotated[str, typer.Option("--split-on", help="Test on inspections from this day on.")],
+    end: Annotated[str, typer.Option(help="The last day of inspections used.")],
+    seed: Annotated[int, typer.Option(help="Random seed of the fit and the bootstrap.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train on inspections before the split, test on those after, against random and the rule score."""
+    from jianguan.cli import fail, operator, print_json
+    from jianguan.core.errors import DomainError
+    from jianguan.db import session_scope
+    from jianguan.risk import learning
+
+    first, split, last = _day(start, "--start"), _day(split_on, "--split-on"), _day(end, "--end")
+    if first is None or split is None or last is None:
+        raise typer.Exit(2)
+    try:
+        with session_scope() as db:
+            model = learning.train(db, start=first, split_on=split, end=last, seed=seed, actor=operator())
+            out = _model_dict(model)
+    except DomainError as error:
+        fail(error)
+    if as_json:
+        print_json(out)
+        return
+    _print_model(out)
+
+
+@model_app.command("show")
+def show_model(as_json: JsonOpt = False) -> None:
+    """The latest version's evaluation: AUC and lift at 10 % / 20 %, the model against the rule score."""
+    from jianguan.cli import print_json
+    from jianguan.db import session_scope
+    from jianguan.risk import learning
+
+    with session_scope() as db:
+        model = learning.current(db)
+        out = _model_dict(model) if model else None
+    if as_json:
+        print_json(out)
+        return
+    if out is None:
+        typer.echo("尚未训练预筛模型；抽查按风险评分分层（jianguan risk model train）")
+        return
+    _print_model(out)
+
+
+def _model_dict(model: Any) -> dict[str, Any]:
+    ev = model.evaluation
+    return {"number": model.number, "algorithm": model.algorithm, "trained_from": model.trained_from,
+            "trained_to": model.trained_to, "tested_to": model.tested_to, "usable_for_draws": model.usable_for_draws,
+            "counts": ev.get("counts", {}),
+            **{side: {k: ev.get(side, {}).get(k) for k in ("auc", "lift_10", "lift_20")} for side in ("model", "rule")}}
+
+
+def _print_model(out: dict[str, Any]) -> None:
+    typer.echo(f"预筛模型 第{out['number']}版（{out['algorithm']}）："
+               + ("优于风险评分，可用于抽查分层" if out["usable_for_draws"] else "未优于风险评分，不用于抽查"))
+    for side, label in (("model", "模型"), ("rule", "评分")):
+        v = out[side]
+        typer.echo(f"  {label}: AUC {v['auc']}  前10%提升度 {v['lift_10']}  前20%提升度 {v['lift_20']}")
+
+
+risk_app.add_typer(model_app, name="model")
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(risk_app, name="risk")

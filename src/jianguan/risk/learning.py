@@ -412,12 +412,8 @@ def current(db: Session) -> LearnedModel | None:
     return db.scalar(select(LearnedModel).order_by(LearnedModel.number.desc()).limit(1))
 
 
-def weights(db: Session, *, entity_ids: Sequence[int], as_of: dt.date) -> pl.DataFrame:
-    """``entity_id, probability`` of finding problems, from the latest model — only if it beat the rule
-    score on its held-out inspections; otherwise the draw must use the rule score, and this refuses.
-
-    The indicators are read as they stand on ``as_of`` (the draw's eve), by the rule set the model was
-    trained with; entities no longer active get no row."""
+def usable(db: Session) -> LearnedModel:
+    """The latest model, if draws may use it: it beat the rule score on its held-out inspections."""
     model = current(db)
     if model is None:
         raise Invalid("weight_source", N_("No learned pre-screening model has been trained; draw by the risk score."))
@@ -430,6 +426,16 @@ def weights(db: Session, *, entity_ids: Sequence[int], as_of: dt.date) -> pl.Dat
             ),
             number=model.number,
         )
+    return model
+
+
+def weights(db: Session, *, entity_ids: Sequence[int], as_of: dt.date) -> pl.DataFrame:
+    """``entity_id, probability`` of finding problems, from the latest model — only if it beat the rule
+    score on its held-out inspections; otherwise the draw must use the rule score, and this refuses.
+
+    The indicators are read as they stand on ``as_of`` (the draw's eve), by the rule set the model was
+    trained with; entities no longer active get no row."""
+    model = usable(db)
     ruleset = db.get(ScoreRuleSet, model.params.get("rule_set_id"))
     if ruleset is None:
         raise NotFound(N_("The score rule set of learned model No. {number} is missing."), number=model.number)
@@ -444,3 +450,30 @@ def weights(db: Session, *, entity_ids: Sequence[int], as_of: dt.date) -> pl.Dat
         .with_columns(pl.Series("probability", probability, dtype=pl.Float64))
         .sort("entity_id")
     )
+
+
+def bands(db: Session, frame: pl.DataFrame, *, as_of: dt.date) -> tuple[pl.DataFrame, int]:
+    """Re-grade a draw's candidates (``entity_id``, ``risk``) by the model instead of the rule score:
+    the same number of red, yellow and blue as the score gives, but chosen by the model's probability
+    (highest first, ties by id), so the sampling ratios per level keep their meaning. Returns the frame
+    and the model's number (recorded with the draw)."""
+    model = current(db)
+    scored = weights(db, entity_ids=frame["entity_id"].to_list(), as_of=as_of)
+    assert model is not None  # weights() refused otherwise
+    shares = frame["risk"].fill_null("blue").value_counts()
+    count = {str(level): int(n) for level, n in shares.iter_rows()}
+    ranked = (frame.select("entity_id").join(scored, on="entity_id", how="left")
+              .with_columns(pl.col("probability").fill_null(-1.0))
+              .sort(["probability", "entity_id"], descending=[True, False])
+              .with_row_index("rank"))
+    red, yellow = count.get("red", 0), count.get("yellow", 0)
+    band = (pl.when(pl.col("rank") < red).then(pl.lit("red"))
+            .when(pl.col("rank") < red + yellow).then(pl.lit("yellow")).otherwise(pl.lit("blue")))
+    graded = ranked.select("entity_id", band.alias("model_risk"))
+    out = frame.join(graded, on="entity_id", how="left").with_columns(pl.col("model_risk").alias("risk"))
+    return out.drop("model_risk"), model.number
+
+
+def history(db: Session, *, limit: int = 20) -> list[LearnedModel]:
+    """The trained versions, the latest first."""
+    return list(db.scalars(select(LearnedModel).order_by(LearnedModel.number.desc()).limit(limit)))

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from jianguan.core.errors import Invalid
+from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import service as entities
-from jianguan.risk import service
+from jianguan.risk import learning, service
 from jianguan.web.deps import CsrfProtected, PageUser
 from jianguan.web.render import form_date, page_step, render
 
@@ -86,3 +86,34 @@ async def withdraw_incident(request: Request, incident_id: int, db: SessionDep, 
 def incident_register(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
     return render(request, "risk/incidents.html", {
         "rows": service.incidents(db, actor=user, limit=500), "kinds": KINDS, "severities": SEVERITIES})
+
+
+@router.get("/risk/model", response_class=HTMLResponse)
+def model_page(request: Request, db: SessionDep, user: PageUser) -> HTMLResponse:
+    """The learned pre-screening model's evaluation on held-out inspections, against the rule score."""
+    models = learning.history(db)
+    chosen = models[0] if models else None
+    curves = {}
+    if chosen is not None and chosen.evaluation.get("model"):
+        ev = chosen.evaluation
+        curves = {"roc": {"model": ev["model"]["roc"], "rule": ev["rule"]["roc"]},
+                  "gain": {"model": [[g["share"], g["lift"]] for g in ev["model"]["gain"]],
+                           "rule": [[g["share"], g["lift"]] for g in ev["rule"]["gain"]]}}
+    return render(request, "risk/model.html", {
+        "models": models, "m": chosen, "curves": json.dumps(curves), "may_train": user.has_role("system_admin"),
+        "split_day": chosen.trained_to + dt.timedelta(days=1) if chosen else None})
+
+
+@router.post("/risk/model/train", dependencies=[CsrfProtected])
+async def train_model(request: Request, db: SessionDep, user: PageUser) -> Response:
+    form = await request.form()
+    with page_step(request, db, N_("Model trained and evaluated on the held-out inspections.")):
+        if not user.has_role("system_admin"):
+            raise Forbidden(N_("Only system administrators train the model."))
+        start, split_on, end = (form_date(f, str(form.get(f) or "")) for f in ("start", "split_on", "end"))
+        for name, day in (("start", start), ("split_on", split_on), ("end", end)):
+            if day is None:
+                raise Invalid(name, N_("Give the three dates: start, split and end."))
+        assert start is not None and split_on is not None and end is not None
+        learning.train(db, split_on=split_on, start=start, end=end, actor=user)
+    return RedirectResponse("/risk/model", status_code=303)

@@ -53,3 +53,49 @@
     }
   });
 })();
+
+/* The model page: ROC and lift curves of the learned model against the rule score. */
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+  function draw(id, option) {
+    var node = document.getElementById(id);
+    if (!node || !window.echarts) return;
+    node.hidden = false;
+    var chart = window.echarts.init(node, null, { renderer: "svg" });
+    chart.setOption(option);
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  function line(name, points, color, dashed) {
+    return { name: name, type: "line", showSymbol: false, data: points,
+             lineStyle: { color: color, type: dashed ? "dashed" : "solid" }, itemStyle: { color: color } };
+  }
+  ready(function () {
+    var source = document.getElementById("model-chart-data");
+    if (!source) return;
+    var data = JSON.parse(source.textContent || "{}");
+    var names = { model: "预筛模型", rule: "风险评分", random: "随机" };
+    if (data.roc) {
+      draw("model-roc-chart", {
+        legend: { top: 0 }, grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "value", min: 0, max: 1, name: "FPR" }, yAxis: { type: "value", min: 0, max: 1, name: "TPR" },
+        tooltip: { trigger: "axis" },
+        series: [line(names.model, data.roc.model, "#c2410c"), line(names.rule, data.roc.rule, "#1e3a8a"),
+                 line(names.random, [[0, 0], [1, 1]], "#9ca3af", true)]
+      });
+    }
+    if (data.gain) {
+      var pct = function (points) { return points.map(function (p) { return [Math.round(p[0] * 100), p[1]]; }); };
+      draw("model-lift-chart", {
+        legend: { top: 0 }, grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "value", min: 5, max: 100, name: "%" }, yAxis: { type: "value", min: 0 },
+        tooltip: { trigger: "axis" },
+        series: [line(names.model, pct(data.gain.model), "#c2410c"), line(names.rule, pct(data.gain.rule), "#1e3a8a"),
+                 line(names.random, [[5, 1], [100, 1]], "#9ca3af", true)]
+      });
+    }
+  });
+})();
