@@ -167,3 +167,6 @@ class LearnedModel(Record, Base):
     usable_for_draws: Mapped[bool] = mapped_column(default=False)
     file_sha256: Mapped[str] = mapped_column(String(64), default="")  # the fitted model in the evidence store
     trained_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+from jianguan.risk.credit_models import CreditProposal  # noqa: E402, F401  (credit feedback, risk/credit.py)
