@@ -107,6 +107,8 @@ imports.command("officers")(_command("officers"))
 imports.command("catalog")(_command("catalog"))
 imports.command("discretion")(_command("discretion"))
 imports.command("complaints")(_command("complaints"))
+imports.command("readings")(_command("readings"))
+imports.command("feeds")(_command("feeds"))
 
 
 @imports.command("template")

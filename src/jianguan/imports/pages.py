@@ -21,7 +21,8 @@ from jianguan.web.render import field_errors, flash, locale_of, render
 router = APIRouter(include_in_schema=False)
 KIND_LABELS = {"entities": N_("Supervised entities"), "officers": N_("Officers"),
                "catalog": N_("Supervision catalog"), "discretion": N_("Discretion benchmarks"),
-               "complaints": N_("Hotline complaints (12345)")}
+               "complaints": N_("Hotline complaints (12345)"), "readings": N_("Sensor readings"),
+               "feeds": N_("Data feeds (sampling, opinion, work safety, declared figures)")}
 STATUS_LABELS = {"checking": N_("Checking"), "previewed": N_("Checked, awaiting confirmation"),
                  "committed": N_("Imported"), "rejected": N_("Rejected: nothing written"),
                  "discarded": N_("Discarded"), "failed": N_("Failed")}

@@ -12,7 +12,9 @@ exports carry that the batch itself records, ignored without a warning), ``check
 ``ALSO_UNIQUE`` ({field: (key expression, problem code)}: other keys no two rows may share),
 ``context(db)`` + ``prepare(frame, context, *, source, as_of)`` (database-free work on a slice, handed
 to ``write`` as ``prepared=``), ``bulk_tables(db, new_rows)`` (tables to index once, after a large load)
-and ``registry_empty(db)`` (nothing registered yet: ``existing_keys`` is skipped).
+and ``registry_empty(db)`` (nothing registered yet: ``existing_keys`` is skipped), ``KEY_VALUE`` (an
+expression: the key when several columns make it) and ``check_registry(db, frame, problems)`` (checks
+against the database, e.g. a USCC that names no registered entity).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ checks.MESSAGES.update({
     "column.unknown": N_("This column is not part of the template and is ignored."),
 })
 checks.DIMENSION_OF.update({"scope": "consistency", "column.unknown": "completeness"})
-KINDS = ("entities", "officers", "catalog", "discretion", "complaints")
+KINDS = ("entities", "officers", "catalog", "discretion", "complaints", "readings", "feeds")
 
 # progress(phase, done, total): phase "check", "write" or "index" (rebuilding after a large load);
 # total None while unknown.
@@ -78,6 +80,14 @@ def kind_module(kind: str) -> ModuleType:
         from jianguan.collab import importing as complaints
 
         return complaints
+    if kind == "readings":
+        from jianguan.risk import importing as readings
+
+        return readings
+    if kind == "feeds":
+        from jianguan.risk import feed_import as feeds
+
+        return feeds
     raise Invalid("kind", N_("Unknown import kind {kind}."), kind=kind)
 
 
@@ -221,7 +231,9 @@ def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: check
     problems = Problems()
     mapped = checks.standard_checks(part, fields, problems, ctx)
     module.check(mapped, problems, ctx)
-    checks.duplicates(part, module.KEY, seen[module.KEY], problems)
+    if hasattr(module, "check_registry"):
+        module.check_registry(db, mapped, problems)
+    checks.duplicates(part, module.KEY, seen[module.KEY], problems, value=getattr(module, "KEY_VALUE", None))
     for column, (value, code) in getattr(module, "ALSO_UNIQUE", {}).items():
         checks.duplicates(mapped, column, seen[column], problems, value=value, code=code)
     scope = getattr(module, "out_of_scope", None)
@@ -268,7 +280,8 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
             frames.append(found)
             if found.height:
                 shown.append(part.filter(pl.col(ROW).is_in(found.get_column(ROW).unique().implode())))
-            keys = [k for k in mapped.get_column(module.KEY).drop_nulls().str.strip_chars().unique().to_list() if k]
+            key = mapped.select(getattr(module, "KEY_VALUE", pl.col(module.KEY))).to_series()
+            keys = [k for k in key.drop_nulls().str.strip_chars().unique().to_list() if k]
             known = existing_keys(db, keys)
             outcome.updates += len(known)
             outcome.new += len(keys) - len(known)

@@ -42,6 +42,9 @@ ROLES: dict[str, tuple[Role, ...]] = {
     "discretion": (Role.system_admin, Role.legal_reviewer, Role.leader),
     # Hotline batches (12345 转办) are received like any complaint: matched, routed, due for acceptance.
     "complaints": (Role.system_admin, Role.agency_admin, Role.officer),
+    # Sensor readings and data feeds (risk centre), from files or connected systems' API tokens.
+    "readings": (Role.system_admin, Role.agency_admin, Role.officer),
+    "feeds": (Role.system_admin, Role.agency_admin, Role.officer),
 }
 PREVIEW_PROBLEMS = 500  # kept in summary.json for the page; the XLSX report has them all
 FINAL = ("committed", "rejected", "discarded", "failed")
