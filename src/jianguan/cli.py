@@ -129,7 +129,7 @@ def demo(
     _init()
     loaded: dict[str, Any] = {}
     with session_scope() as db:
-        for module in registry.modules("demo"):
+        for module in sorted(registry.modules("demo"), key=lambda m: getattr(m, "DEMO_ORDER", 0)):  # stable
             loaded[module.__name__.split(".")[1]] = module.load(db)
     settings = get_settings()
     logins = [row for module in registry.modules("demo") if hasattr(module, "logins") for row in module.logins()]

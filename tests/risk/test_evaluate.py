@@ -263,15 +263,15 @@ def test_the_earliest_of_several_items_is_shown() -> None:
 def test_electricity_against_declared_output_inside_and_outside_tolerance() -> None:
     frame = periods(
         (1, "2026-09", "electricity_kwh", 500_000.0),
-        (1, "2026-09", "output_t", 1000.0),  # 500: fine
+        (1, "2026-09", "declared_output", 1000.0),  # 500: fine
         (2, "2026-09", "electricity_kwh", 1_520_300.0),
-        (2, "2026-09", "output_t", 1000.0),  # 1520.3
+        (2, "2026-09", "declared_output", 1000.0),  # 1520.3
         (3, "2026-09", "electricity_kwh", 120_000.0),
-        (3, "2026-09", "output_t", 0.0),  # "stopped"
+        (3, "2026-09", "declared_output", 0.0),  # "stopped"
         (4, "2026-10", "electricity_kwh", 120_000.0),
-        (4, "2026-10", "output_t", 0.0),  # not over yet
+        (4, "2026-10", "declared_output", 0.0),  # not over yet
         (5, "2026-07", "electricity_kwh", 120_000.0),
-        (5, "2026-07", "output_t", 0.0),
+        (5, "2026-07", "declared_output", 0.0),
     )  # stale
     result = fired(SHIPPED["EC-03"], periods=frame)
     assert entities(result) == [2, 3]
@@ -285,23 +285,23 @@ def test_electricity_against_declared_output_inside_and_outside_tolerance() -> N
 def test_only_the_latest_ended_period_counts() -> None:
     frame = periods(
         (1, "2026-08", "electricity_kwh", 0.0),
-        (1, "2026-08", "output_t", 1000.0),
+        (1, "2026-08", "declared_output", 1000.0),
         (1, "2026-09", "electricity_kwh", 450_000.0),
-        (1, "2026-09", "output_t", 1000.0),
+        (1, "2026-09", "declared_output", 1000.0),
     )
     assert fired(SHIPPED["EC-03"], periods=frame).is_empty()
 
 
 def test_a_subsidy_per_head_is_checked_on_the_last_quarter() -> None:
     frame = periods(
-        (1, "2026Q3", "subsidy_yuan", 900_000.0),
-        (1, "2026Q3", "insured_headcount", 12.0),
-        (2, "2026Q3", "subsidy_yuan", 30_000.0),
-        (2, "2026Q3", "insured_headcount", 20.0),
+        (1, "2026Q3", "subsidy", 90.0),  # 万元: 7.5 万元 a head
+        (1, "2026Q3", "headcount", 12.0),
+        (2, "2026Q3", "subsidy", 3.0),  # 0.15 万元 a head: as expected
+        (2, "2026Q3", "headcount", 20.0),
     )
     result = fired(SHIPPED["DC-01"], periods=frame)
     assert entities(result) == [1]
-    assert result["value"][0] == 75_000.0
+    assert result["value"][0] == pytest.approx(7.5)
 
 
 # --------------------------------------------------------------------------- level change
@@ -473,7 +473,7 @@ def random_frames(seed: int) -> dict[str, pl.DataFrame]:
     pe_rows = []
     for entity in ents:
         for period in ("2026-06", "2026-07", "2026-08", "2026-09", "2026Q2", "2026Q3", "2025"):
-            for metric in ("electricity_kwh", "output_t", "subsidy_yuan", "insured_headcount", "revenue_yuan"):
+            for metric in ("electricity_kwh", "declared_output", "subsidy_yuan", "insured_headcount", "revenue_yuan"):
                 if rnd.random() < 0.8:
                     pe_rows.append((entity, period, metric, float(rnd.choice([0, 1, 5, 50, 500, 5000, 500000]))))
     names_l = ["blue", "yellow", "red"]

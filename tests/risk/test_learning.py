@@ -300,7 +300,7 @@ def test_training_stores_each_version_and_only_one_that_beats_the_rule_gives_wei
     assert model.number == 2 and learning.current(db) is model
     assert model.usable_for_draws is True, model.evaluation
     assert model.trained_to == dt.date(2025, 12, 31) and model.tested_to == dt.date(2026, 6, 30)
-    assert model.features == list(service.rule_set(db).rules["indicators"])
+    assert model.features == ["credit", "scale"]  # the only indicators that vary in this world's history
     assert evidence.verify_evidence_file(model.file_sha256)
     audited = db.scalars(
         select(AuditEntry).where(AuditEntry.action == "risk.model_trained").order_by(AuditEntry.id)
@@ -328,3 +328,8 @@ def test_training_refuses_too_few_examples_naming_the_field(db: Session, world: 
             db, split_on=dt.date(2025, 6, 1), start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 30), actor=world.admin
         )
     assert backwards.value.field == "split_on"
+
+
+def test_features_that_never_vary_are_left_out_of_the_fit() -> None:
+    frame = pl.DataFrame({"credit": [None, None, None], "warnings": [0.0, 0.0, 0.0], "violations": [0.0, 1.0, 3.0]})
+    assert learning.informative(frame, ["credit", "warnings", "violations"]) == ["violations"]

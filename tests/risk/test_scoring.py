@@ -95,7 +95,8 @@ def test_rule_sets_are_checked_before_they_are_loaded() -> None:
 
 
 def test_a_run_writes_moved_scores_and_level_changes_into_the_risk_history(db: Session, world: World) -> None:
-    shop = world.entities[0]
+    shop = world.entities[1]  # yellow before the run: the score makes it red
+    assert shop.risk_level == "yellow"
     for _ in range(6):
         finding(db, shop, on=AS_OF - dt.timedelta(days=30), severity="serious")
     first = service.score(db, as_of=AS_OF, actor=world.admin)

@@ -19,7 +19,7 @@ from jianguan.inspections.models import InspectionPlan
 from jianguan.notify.models import Notification
 from jianguan.risk import warning_rules, warnings
 from jianguan.risk import workflow as wf
-from jianguan.risk.models import FeedRecord, Warning
+from jianguan.risk.models import FeedRecord, Warning, WarningRule
 from tests.inspections.conftest import ITEM, World
 
 DAY = dt.date(2026, 12, 7)  # a Monday
@@ -138,8 +138,8 @@ def test_a_back_test_counts_what_the_rule_would_have_raised(db: Session, world: 
 
 
 def test_the_editor_saves_a_new_version_and_refuses_bad_data_by_field(db: Session, world: World) -> None:
-    base: dict[str, Any] = dict(next(r for r in db.scalars(select(warnings.WarningRule)
-                                                           .where(warnings.WarningRule.code == "FS-01"))).spec)
+    base: dict[str, Any] = dict(next(r for r in db.scalars(select(WarningRule)
+                                                           .where(WarningRule.code == "FS-01"))).spec)
     with pytest.raises(Forbidden):
         warning_rules.save(db, data=base, actor=world.author)
     world.admin.roles = ["system_admin"]
@@ -151,3 +151,25 @@ def test_the_editor_saves_a_new_version_and_refuses_bad_data_by_field(db: Sessio
     assert row.version_number == 2
     in_force = {r.code: r for r in warning_rules.in_force(db, on=DAY)}
     assert in_force["FS-01"].version == 2 and in_force["FS-01"].params.factor == 4  # type: ignore[union-attr]
+
+
+def test_a_move_to_red_between_two_gradings_warns_but_the_first_grading_does_not(db: Session, world: World) -> None:
+    from jianguan.entities import service as entities
+
+    first, second = world.entities[4], world.entities[5]
+    entities.set_risk(db, entity=first, value="blue", on=DAY - dt.timedelta(days=300), source="import", actor=None)
+    entities.set_risk(db, entity=first, value="red", on=DAY, source="risk_score", actor=None)  # first grading
+    entities.set_risk(db, entity=second, value="blue", on=DAY - dt.timedelta(days=30), source="risk_score", actor=None)
+    entities.set_risk(db, entity=second, value="red", on=DAY, source="risk_score", actor=None)
+    warnings.raise_warnings(db, as_of=DAY)
+    moved = {e for e, in db.execute(select(Warning.entity_id).where(Warning.rule_code == "RL-01"))}
+    assert moved == {second.id}
+
+
+def test_a_month_raised_in_one_pass_keeps_the_dedup_window_and_the_day(db: Session, world: World) -> None:
+    shop = world.entities[0]
+    complaints(db, shop, [30, 31, 32, 33, 34, 3, 2, 1])  # a surge a month ago, and another this week
+    out = warnings.raise_range(db, first=DAY - dt.timedelta(days=40), last=DAY)
+    days = sorted(d for d, in db.execute(select(Warning.fired_on).where(Warning.rule_code == "FS-01")))
+    assert days == [DAY - dt.timedelta(days=32), DAY - dt.timedelta(days=1)], out  # 14-day dedup, two surges
+    assert warnings.raise_warnings(db, as_of=DAY)["raised"] == 0

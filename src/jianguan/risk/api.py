@@ -9,10 +9,12 @@ from fastapi import APIRouter
 from jianguan.core.errors import Forbidden
 from jianguan.core.i18n import N_
 from jianguan.deps import CurrentUser, SessionDep
-from jianguan.risk import service
+from jianguan.risk import feeds_api, service, warning_api
 from jianguan.risk.schemas import IncidentIn, WithdrawIn
 
 router = APIRouter(prefix="/risk", tags=["risk"])
+router.include_router(feeds_api.router)  # POST /readings, /feeds: batches from connected systems
+router.include_router(warning_api.router)  # /warnings, /rules
 
 
 @router.get("/entities/{uscc}/explain")
@@ -56,3 +58,8 @@ def record_incident(body: IncidentIn, db: SessionDep, user: CurrentUser) -> dict
 def withdraw_incident(incident_id: int, body: WithdrawIn, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     incident = service.withdraw_incident(db, incident_id=incident_id, reason=body.reason, actor=user)
     return {"id": incident.id, "withdrawn_reason": incident.withdrawn_reason}
+
+
+from jianguan.risk import credit_api  # noqa: E402  (credit feedback: /api/v1/risk/credit…)
+
+router.include_router(credit_api.router)

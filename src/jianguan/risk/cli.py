@@ -216,6 +216,120 @@ def _print_model(out: dict[str, Any]) -> None:
 
 risk_app.add_typer(model_app, name="model")
 
+warnings_app = typer.Typer(help="Warnings (预警): raise them now, list them.", no_args_is_help=True)
+
+
+@warnings_app.command("raise")
+def raise_warnings(as_of: Annotated[str, typer.Option("--as-of", help="Evaluate for this day (default today).")] = "",
+                   as_json: JsonOpt = False) -> None:
+    """Evaluate the rules in force and raise what fired (what the worker's risk.warnings job does at 06:00)."""
+    from jianguan.cli import fail, operator, print_json
+    from jianguan.core.errors import DomainError
+    from jianguan.db import session_scope
+    from jianguan.risk import warnings
+
+    try:
+        with session_scope() as db:
+            out = warnings.raise_warnings(db, as_of=_day(as_of, "--as-of"), actor=operator())
+    except DomainError as error:
+        fail(error)
+    if as_json:
+        print_json(out)
+        return
+    levels = out["levels"]
+    typer.echo(f"{out['as_of']}：{out['rules']} 条规则，触发 {out['fired']} 次，"
+               f"重复不再预警 {out['repeats_suppressed']} 次，新预警 {out['raised']} 条"
+               f"（红 {levels['red']}、黄 {levels['yellow']}、蓝 {levels['blue']}；未能分派 {out['unrouted']}）")
+
+
+@warnings_app.command("list")
+def list_warnings(state: Annotated[str, typer.Option(help="Only in this state (default: open ones).")] = "",
+                  as_json: JsonOpt = False) -> None:
+    """Warnings of every agency, the most urgent first."""
+    from jianguan.cli import console, operator, print_json
+    from jianguan.db import session_scope
+    from jianguan.risk import warnings
+
+    with session_scope() as db:
+        rows, total = warnings.listing(db, actor=operator(), state=state, open_only=not state, limit=10_000)
+        out: list[dict[str, Any]] = [{"code": w.code, "rule": w.rule_code, "level": w.level, "entity_id": w.entity_id,
+                "state": w.state, "due_date": w.due_date, "detail": w.detail} for w in rows]
+    if as_json:
+        print_json({"total": total, "items": out})
+        return
+    from rich.table import Table
+
+    table = Table("编号 code", "规则 rule", "等级 level", "状态 state", "期限 due", "内容 detail")
+    for w in out:
+        table.add_row(w["code"], w["rule"], w["level"], w["state"], str(w["due_date"] or "—"), w["detail"])
+    console.print(table)
+
+
+rules_app = typer.Typer(help="Warning rules (预警规则): list them, back-test one.", no_args_is_help=True)
+
+
+@rules_app.command("list")
+def list_rules(as_json: JsonOpt = False) -> None:
+    """The rules in force today."""
+    from jianguan.cli import console, print_json
+    from jianguan.core.workdays import today_shanghai
+    from jianguan.db import session_scope
+    from jianguan.risk import rules, warning_rules
+
+    with session_scope() as db:
+        active = warning_rules.in_force(db, on=today_shanghai())
+    if as_json:
+        print_json([rules.to_data(r) for r in active])
+        return
+    from rich.table import Table
+
+    table = Table("规则 code", "名称 name", "类型 kind", "等级 level", "领域 domain", "版本 version")
+    for r in active:
+        table.add_row(r.code, r.name, r.kind, r.level, r.domain, str(r.version))
+    console.print(table)
+
+
+@rules_app.command("backtest")
+def backtest_rule(code: Annotated[str, typer.Argument(help="The rule's code, e.g. FS-01.")],
+                  days: Annotated[int, typer.Option(help="How many days back.")] = 90,
+                  as_json: JsonOpt = False) -> None:
+    """How many warnings the rule would have raised, and how many days ahead of a failed inspection or an incident."""
+    from jianguan.cli import fail, print_json
+    from jianguan.core.errors import DomainError
+    from jianguan.core.workdays import today_shanghai
+    from jianguan.db import session_scope
+    from jianguan.risk import rules, warning_rules
+
+    try:
+        with session_scope() as db:
+            latest = warning_rules.versions(db, code=code.upper())[0]
+            result = warning_rules.backtest(db, rule=rules.validate(latest.spec), end=today_shanghai(), days=days)
+    except DomainError as error:
+        fail(error)
+    if as_json:
+        print_json({"summary": result.summary, "warnings": result.warnings.head(1000).to_dicts()})
+        return
+    s = result.summary
+    typer.echo(f"{code} 近{days}日：将预警 {s['warnings']} 条（{s['entities']} 户）；其中 {s['followed_by_outcome']} 条"
+               f"在30日内出现检查不合格或事故，提前天数中位数 {s['lead_days_median']}")
+
+
+risk_app.add_typer(warnings_app, name="warnings")
+risk_app.add_typer(rules_app, name="rules")
+
+
+def _sub_apps() -> None:
+    """Credit feedback (risk/credit_cli.py) under ``jianguan risk credit``; the cross-checks of the data
+    feeds (risk/feeds_cli.py) as ``jianguan risk cross-check``."""
+    from jianguan.risk import feeds_cli
+    from jianguan.risk.credit_cli import credit_app
+
+    risk_app.add_typer(credit_app, name="credit")
+    feeds_cli.register(risk_app)
+
+
+_sub_apps()
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(risk_app, name="risk")

@@ -443,7 +443,7 @@ class Backtest:
         return self.warnings.height
 
 
-def _first_in_each_window(fired: pl.DataFrame, days: int) -> pl.DataFrame:
+def first_in_each_window(fired: pl.DataFrame, days: int) -> pl.DataFrame:
     """The first firing per entity, then none for ``days`` days, then the next. A loop over rounds (at
     most span / days + 1), never over rows: each round keeps every entity's earliest remaining firing."""
     if days <= 1 or fired.is_empty():
@@ -498,7 +498,7 @@ def backtest(
     if end < start:
         raise Invalid("end", N_("The back-test ends on or after its start."))
     f = frames(readings=readings, events=events, attributes=attributes, periods=periods, levels=levels)
-    warnings = _first_in_each_window(fire(rule, f, start, end).collect(), rule.dedup_days).sort("entity_id", "fired_on")
+    warnings = first_in_each_window(fire(rule, f, start, end).collect(), rule.dedup_days).sort("entity_id", "fired_on")
     summary: dict[str, Any] = {"rule_code": rule.code, "rule_version": rule.version, "days": (end - start).days + 1}
     summary |= {"warnings": warnings.height, "entities": warnings["entity_id"].n_unique()}
     summary |= dict.fromkeys(("followed_by_outcome", "precision", "lead_days_median", "lead_days_share_3_to_7"))

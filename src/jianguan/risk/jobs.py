@@ -37,7 +37,23 @@ def _raise_warnings(db: Session) -> Any:
     return warnings.raise_warnings(db)
 
 
+def _cross_check(db: Session) -> Any:
+    from jianguan.risk import feeds
+
+    return feeds.cross_check_last_month(db)
+
+
+def _credit(db: Session) -> Any:
+    from jianguan.risk import credit
+
+    return credit.evaluate(db, actor=None) if _ready(db) else {"skipped": "no score rule set loaded"}
+
+
 JOBS: list[Job] = [
+    Job("risk.cross_check", _cross_check, cron="0 3 2 * *",
+        description="Cross-check last month's declared figures against metered electricity and each other."),
+    Job("risk.credit", _credit, cron="30 4 1 * *",
+        description="Credit feedback from the last 12 months' inspection outcomes: proposals for the leaders."),
     Job("risk.warnings", _raise_warnings, cron="0 6 * * *",
         description="Evaluate the warning rules in force for today and raise what fired, routed to the agencies."),
     Job("risk.score", _score_all, cron="30 2 * * *",

@@ -278,6 +278,12 @@ def fit_and_compare(
 # --------------------------------------------------------------------------- training and storing
 
 
+def informative(frame: pl.DataFrame, features: Sequence[str]) -> list[str]:
+    """The features that vary in the training rows: one that is always missing (e.g. a credit class
+    recorded only after the inspections) or always the same teaches nothing and breaks the binning."""
+    return [f for f in features if frame[f].drop_nulls().n_unique() > 1]
+
+
 def _enough(frame: pl.DataFrame, *, field: str, side: str) -> None:
     rows, violations = frame.height, int(frame["label"].sum()) if frame.height else 0
     if rows < MIN_ROWS:
@@ -327,7 +333,7 @@ def train(
     before, after = frame.filter(pl.col("inspected_on") < split_on), frame.filter(pl.col("inspected_on") >= split_on)
     _enough(before, field="start", side="training")
     _enough(after, field="end", side="test")
-    features = scoring.indicator_codes(ruleset.rules)
+    features = informative(before, scoring.indicator_codes(ruleset.rules))
     fitted = fit_and_compare(before, after, features, seed=seed)
     sha256 = _save(fitted.estimator)
     number = (db.scalar(select(func.max(LearnedModel.number))) or 0) + 1

@@ -15,11 +15,12 @@ from jianguan.core.i18n import N_
 from jianguan.core.workdays import today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import service as entities
-from jianguan.risk import learning, service
+from jianguan.risk import learning, service, warning_pages, warnings
 from jianguan.web.deps import CsrfProtected, PageUser
 from jianguan.web.render import form_date, page_step, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(warning_pages.router)  # the warning centre and the rule pages
 LEVELS = {"red": N_("High risk (red)"), "yellow": N_("Medium risk (yellow)"), "blue": N_("Low risk (blue)")}
 KINDS = {"major_accident": N_("Major accident"), "serious_environmental": N_("Serious environmental violation"),
          "data_breach": N_("Data breach"), "other": N_("Other major event")}
@@ -41,6 +42,7 @@ def overview(request: Request, db: SessionDep, user: PageUser, level: str = "") 
     level = level if level in LEVELS else ""
     return render(request, "risk/index.html", {
         "counts": service.level_counts(db, actor=user), "rows": service.highest(db, actor=user, level=level),
+        "open": warnings.open_counts(db, actor=user),
         "level": level, "levels": LEVELS})
 
 
@@ -52,6 +54,7 @@ def profile(request: Request, entity_id: int, db: SessionDep, user: PageUser) ->
     return render(request, "risk/profile.html", {
         "e": entity, "x": explained, "scores": scores, "levels": LEVELS, "kinds": KINDS, "severities": SEVERITIES,
         "incidents": service.incidents(db, actor=user, entity_id=entity.id), "chart": _chart_data(explained, scores),
+        "warnings": warnings.listing(db, actor=user, entity_id=entity.id, limit=20)[0],
         "may_record": user.has_role("officer", "leader", "agency_admin", "system_admin"),
         "today": today_shanghai()})
 
@@ -117,3 +120,8 @@ async def train_model(request: Request, db: SessionDep, user: PageUser) -> Respo
         assert start is not None and split_on is not None and end is not None
         learning.train(db, split_on=split_on, start=start, end=end, actor=user)
     return RedirectResponse("/risk/model", status_code=303)
+
+
+from jianguan.risk import credit_pages  # noqa: E402  (credit feedback pages: /risk/credit…)
+
+router.include_router(credit_pages.router)

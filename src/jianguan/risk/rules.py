@@ -70,10 +70,10 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "equipment_inspection_due": ("特种设备定期检验有效期", ""),
     "hidden_danger_due": ("事故隐患治理期限", ""),
     "electricity_kwh": ("用电量", "千瓦时"),
-    "output_t": ("申报产量", "吨"),
-    "subsidy_yuan": ("财政补贴", "元"),
-    "insured_headcount": ("参保职工人数", "人"),
-    "revenue_yuan": ("营业收入", "元"),
+    "declared_output": ("申报产量", "吨"),
+    "subsidy": ("财政补贴", "万元"),
+    "headcount": ("参保职工人数", "人"),
+    "revenue": ("营业收入", "万元"),
 }
 CATEGORIES = {"food_safety": "食品安全"}
 OUTCOMES = {

@@ -35,6 +35,7 @@ from jianguan.risk.rules import RuleSpec
 EVENT_FEEDS = ("sampling", "opinion", "drill", "training", "fire_system", "hidden_danger", "rapid_test",
                "foodborne_illness", "kitchen_alert", "self_inspection")
 OPEN_HIDDEN_DANGER = ("open", "")
+GRADED = ("risk_score",)  # risk-history sources whose level a later change is measured against
 
 
 # --------------------------------------------------------------------------- versions
@@ -200,14 +201,21 @@ def _periods(db: Session, first: dt.date, last: dt.date) -> pl.DataFrame:
 
 
 def _levels(db: Session, first: dt.date, last: dt.date) -> pl.DataFrame:
-    """Level changes from the risk history: each row against the row before it for the same entity."""
-    stmt = (select(RiskHistory.entity_id, cast(RiskHistory.valid_from, String), RiskHistory.value)
+    """Level changes from the risk history: each row against the row before it for the same entity.
+
+    Only a move from one graded level to another counts: the score's first grading of a level that
+    came from an import (or from nowhere) is a change of method, not of the entity's risk."""
+    stmt = (select(RiskHistory.entity_id, cast(RiskHistory.valid_from, String), RiskHistory.value,
+                   RiskHistory.source)
             .where(RiskHistory.valid_from <= last).order_by(RiskHistory.entity_id, RiskHistory.valid_from,
                                                             RiskHistory.id))
-    frame = select_frame(db, stmt, {"entity_id": pl.Int64, "changed_on": pl.Utf8, "level_to": pl.Utf8})
+    frame = select_frame(db, stmt, {"entity_id": pl.Int64, "changed_on": pl.Utf8, "level_to": pl.Utf8,
+                                    "source": pl.Utf8})
+    graded = pl.col("source").shift(1).over("entity_id").is_in(GRADED)
     return (frame.with_columns(pl.col("changed_on").str.slice(0, 10).str.to_date(),
                                pl.col("level_to").shift(1).over("entity_id").alias("level_from"))
-            .filter(pl.col("changed_on") >= first, pl.col("level_from").is_not_null()))
+            .filter(pl.col("changed_on") >= first, pl.col("level_from").is_not_null(), graded)
+            .drop("source"))
 
 
 def frames(db: Session, *, first: dt.date, last: dt.date, active: Sequence[RuleSpec]) -> dict[str, pl.DataFrame]:

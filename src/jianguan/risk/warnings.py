@@ -63,39 +63,53 @@ def _next_code(db: Session, year: int) -> int:
 
 def raise_warnings(db: Session, *, as_of: dt.date | None = None, actor: User | None = None) -> dict[str, Any]:
     """Evaluate every rule in force for ``as_of`` and raise what fired and was not raised already."""
-    as_of = as_of or today_shanghai()
-    active = warning_rules.in_force(db, on=as_of)
-    data = warning_rules.frames(db, first=as_of, last=as_of, active=active)
-    fired = evaluate.evaluate(active, as_of=as_of, **data)
+    return raise_range(db, first=as_of or today_shanghai(), last=as_of or today_shanghai(), actor=actor)
+
+
+def raise_range(db: Session, *, first: dt.date, last: dt.date, actor: User | None = None) -> dict[str, Any]:
+    """The same for every day from ``first`` to ``last`` in one pass (a worker that was down, or the demo's
+    month): each rule's firings, the first in each of its dedup windows, none already raised."""
+    active = warning_rules.in_force(db, on=last)
+    data = warning_rules.frames(db, first=first, last=last, active=active)
+    if first == last:
+        fired = evaluate.evaluate(active, as_of=last, **data)
+    else:
+        f = evaluate.frames(**data)
+        parts = [evaluate.first_in_each_window(evaluate.fire(rule, f, first, last).collect(), rule.dedup_days)
+                 for rule in active]
+        fired = pl.concat(parts) if parts else pl.DataFrame(schema=evaluate.FIRED)
     longest = max((r.dedup_days for r in active), default=0)
     previous = select_frame(db, select(Warning.rule_code, Warning.entity_id, cast(Warning.fired_on, String))
-                            .where(Warning.fired_on >= as_of - dt.timedelta(days=longest + 1)),
+                            .where(Warning.fired_on >= first - dt.timedelta(days=longest + 1)),
                             {"rule_code": pl.Utf8, "entity_id": pl.Int64, "fired_on": pl.Utf8})
     previous = previous.with_columns(pl.col("fired_on").str.slice(0, 10).str.to_date())
-    fresh = evaluate.suppress_repeats(fired, previous=previous, rules=active)
+    fresh = evaluate.suppress_repeats(fired, previous=previous, rules=active).sort("fired_on", "rule_code",
+                                                                                     "entity_id")
     rules_by_code = {r.code: r for r in active}
     row_ids = {(c, v): i for i, c, v in db.execute(select(WarningRule.id, WarningRule.code,
                                                           WarningRule.version_number))}
     entities = {e.id: e for e in db.scalars(select(Entity).where(
         Entity.id.in_(fresh["entity_id"].unique().to_list() or [-1]), Entity.status == "active"))}
-    number = _next_code(db, as_of.year)
+    numbers: dict[int, int] = {}
     raised: list[Warning] = []
     for row in fresh.iter_rows(named=True):
         entity, rule = entities.get(row["entity_id"]), rules_by_code[row["rule_code"]]
         if entity is None:
             continue
+        day: dt.date = row["fired_on"]
+        number = numbers.setdefault(day.year, _next_code(db, day.year))
+        numbers[day.year] = number + 1
         agency = route(db, domain=rule.domain, region_code=entity.region_code)
-        warning = Warning(code=f"YJ{as_of.year}{number:06d}", rule_id=row_ids.get((rule.code, rule.version)),
+        warning = Warning(code=f"YJ{day.year}{number:06d}", rule_id=row_ids.get((rule.code, rule.version)),
                           rule_code=rule.code, entity_id=entity.id, region_code=entity.region_code,
                           agency_id=agency.id if agency else None, domain=rule.domain, level=rule.level,
-                          fired_on=as_of, value=row["value"], threshold=row["threshold"], detail=row["detail"])
-        number += 1
+                          fired_on=day, value=row["value"], threshold=row["threshold"], detail=row["detail"])
         workflow.start(db, warning, workflow=wf.WARNING, actor=actor,
                        payload={"rule": rule.code, "version": rule.version})
         raised.append(warning)
     _tell(db, raised, actor)
     levels = {lv: sum(w.level == lv for w in raised) for lv in ("red", "yellow", "blue")}
-    return {"as_of": as_of.isoformat(), "rules": len(active), "fired": fired.height,
+    return {"as_of": last.isoformat(), "from": first.isoformat(), "rules": len(active), "fired": fired.height,
             "repeats_suppressed": fired.height - fresh.height, "raised": len(raised),
             "unrouted": sum(w.agency_id is None for w in raised), "levels": levels}
 
@@ -221,9 +235,12 @@ def get(db: Session, *, warning_id: int, actor: User) -> Warning:
 
 
 def listing(db: Session, *, actor: User, state: str = "", level: str = "", rule_code: str = "",
-            open_only: bool = False, limit: int = 200, offset: int = 0) -> tuple[list[Warning], int]:
+            open_only: bool = False, entity_id: int | None = None, limit: int = 200,
+            offset: int = 0) -> tuple[list[Warning], int]:
     """The warnings the person may see, the most urgent first: red before yellow before blue, then due."""
     where = [visible(Warning, actor)]
+    if entity_id is not None:
+        where.append(Warning.entity_id == entity_id)
     if state:
         where.append(Warning.state == state)
     elif open_only:
@@ -279,3 +296,13 @@ def by_region(db: Session, *, actor: User, open_only: bool = True) -> list[dict[
         out.append({"code": region, "name": names.get(str(region), region), "total": part.height, "levels": levels,
                     "top": top, "lat": lat, "lng": lng})
     return sorted(out, key=lambda r: (-r["total"], r["code"]))
+
+
+def open_counts(db: Session, *, actor: User) -> dict[str, int]:
+    """Open warnings by level, and how many are past their step's due date (for the front page)."""
+    where = [visible(Warning, actor), Warning.state.in_(wf.OPEN)]
+    out = {str(level): int(n) for level, n in db.execute(select(Warning.level, func.count()).where(*where)
+                                                          .group_by(Warning.level))}
+    out["overdue"] = db.scalar(select(func.count()).select_from(Warning).where(
+        *where, Warning.due_date < today_shanghai())) or 0
+    return out
