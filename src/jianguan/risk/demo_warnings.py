@@ -34,7 +34,9 @@ def load(db: Session, *, today: dt.date) -> dict[str, Any]:
         age = (today - warning.fired_on).days
         officer, leader = _people(db, warning.agency_id, cache)
         if officer is None or age < 2 or rng.random() < 0.1:
-            continue  # this week's, and a few older ones nobody has taken up (the overdue scan finds them)
+            # this week's, and a few older ones nobody took up: due the day after they were raised
+            warning.due_date = warning.fired_on + dt.timedelta(days=1)
+            continue
         warnings.act(db, warning_id=warning.id, action="take", actor=officer)
         counts["taken"] += 1
         if age < 6:
