@@ -140,3 +140,24 @@ def test_incidents_are_checked_and_recorded_only_by_staff(db: Session, world: Wo
     assert {p.field for p in (caught.value, *caught.value.others)} == {"kind", "severity", "occurred_on"}
     with pytest.raises(Forbidden):
         service.record_incident(db, entity=shop, kind="other", severity="general", occurred_on=AS_OF, actor=None)
+
+
+def test_the_quarter_hour_rescore_takes_only_entities_touched_since_the_last_good_run(db: Session,
+                                                                                     world: World) -> None:
+    from jianguan.db import utcnow
+    from jianguan.notify.models import JobRun
+
+    service.score(db, as_of=AS_OF, actor=None)
+    db.add(JobRun(name="risk.score", started_at=utcnow(), status="ok", host="test"))
+    db.flush()
+    assert service.rescore_touched(db) == {"touched": 0}
+    shop = world.entities[2]
+    for _ in range(2):  # recorded just now
+        finding(db, shop, on=AS_OF, severity="serious").created_at = utcnow()
+    db.flush()
+    touched = service.touched_since(db, since=utcnow() - dt.timedelta(minutes=5))
+    assert touched == [shop.id]
+    again = service.rescore_touched(db)
+    assert again["touched"] == 1 and again["scored"] == 1 and again["new_rows"] == 1
+    latest = service.latest(db, entity_id=shop.id)
+    assert latest is not None and latest.indicator_values["violations"] == 6.0

@@ -327,11 +327,12 @@ def incidents(db: Session, *, actor: User, entity_id: int | None = None, limit: 
 
 
 def touched_since(db: Session, *, since: dt.datetime) -> list[int]:
-    """Entities with a new finding, complaint, warning, incident, case, tag, licence, feed or reading batch,
-    or an edited registry row, since ``since``: the incremental re-score's work list."""
+    """Entities with a new finding, complaint, warning, incident, case, tag, licence, credit class, feed or
+    reading batch since ``since``: the incremental re-score's work list. (Not ``entities.updated_at``: the
+    score's own level changes touch it; other registry edits wait for the nightly run.)"""
     from jianguan.cases.models import Case
     from jianguan.collab.models import Complaint
-    from jianguan.entities.models import EntityLicence, EntityTag
+    from jianguan.entities.models import CreditHistory, EntityLicence, EntityTag
     from jianguan.imports.models import ImportBatch
     from jianguan.inspections.models import Finding
     from jianguan.risk.models import FeedRecord, Reading, Warning
@@ -345,7 +346,7 @@ def touched_since(db: Session, *, since: dt.datetime) -> list[int]:
         select(Case.entity_id).where(Case.updated_at >= since, Case.entity_id.is_not(None)),
         select(EntityTag.entity_id).where(EntityTag.created_at >= since),
         select(EntityLicence.entity_id).where(EntityLicence.updated_at >= since),
-        select(Entity.id).where(Entity.updated_at >= since),
+        select(CreditHistory.entity_id).where(CreditHistory.created_at >= since),
         select(FeedRecord.entity_id).where(FeedRecord.batch_id.in_(batches)),
         select(Reading.entity_id).where(Reading.batch_id.in_(batches)),
     ]
