@@ -75,6 +75,7 @@ def load(db: Session, *, today: dt.date | None = None) -> dict[str, Any]:
     db.expire_all()
     summary = service.score(db, as_of=today, actor=None)
     month = demo_warnings.load(db, today=today)
+    month["warnings_escalated"] = len(workflow.scan_overdue(db, today=today))  # untaken ones, as the worker would
     return {**written, "mismatches": mismatches, "escalated": len(escalated), "levels": summary["levels"],
             **month}
 
