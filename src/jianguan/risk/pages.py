@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jianguan.core.errors import Forbidden, Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workdays import today_shanghai
+from jianguan.core.workdays import SHANGHAI, today_shanghai
 from jianguan.deps import SessionDep
 from jianguan.entities import service as entities
 from jianguan.risk import learning, service, warning_pages, warnings
@@ -30,7 +30,7 @@ SEVERITIES = {"major": N_("Major"), "serious": N_("Serious"), "general": N_("Gen
 def _chart_data(explained: dict[str, Any], scores: list[Any]) -> str:
     """What the charts draw, as JSON in the page (the tables beside them say the same without JavaScript)."""
     parts = [p for p in explained.get("indicators", []) if p["contribution"] > 0]
-    history = [{"at": s.scored_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat(),
+    history = [{"at": s.scored_at.astimezone(SHANGHAI).date().isoformat(),
                 "score": float(s.score), "level": s.level} for s in reversed(scores)]
     return json.dumps({"parts": [{"name": p["name"], "value": p["contribution"]} for p in parts],
                        "history": history, "thresholds": explained.get("thresholds", {})}, ensure_ascii=False)

@@ -134,10 +134,9 @@ def score(db: Session, *, as_of: dt.date | None = None, entity_ids: Sequence[int
     say("score", 1, 4)
     scored = scoring.points(features, rules).collect()
     old = _latest(db, entity_ids)
-    current = select_frame(db, select(Entity.id, Entity.risk_level).where(Entity.status == "active"), {
-        "entity_id": pl.Int64, "old_level": pl.Utf8}) if entity_ids is None else select_frame(
-        db, select(Entity.id, Entity.risk_level).where(one_of(db, Entity.id, list(entity_ids))),
-        {"entity_id": pl.Int64, "old_level": pl.Utf8})
+    which = Entity.status == "active" if entity_ids is None else one_of(db, Entity.id, list(entity_ids))
+    current = select_frame(db, select(Entity.id, Entity.risk_level).where(which),
+                           {"entity_id": pl.Int64, "old_level": pl.Utf8})
     scored = scored.join(old, on="entity_id", how="left").join(current, on="entity_id", how="left")
     moved = scored.filter(pl.col("old_score").is_null() | ((pl.col("score") - pl.col("old_score")).abs() >= MOVED)
                           | (pl.col("level") != pl.col("old_score_level")))

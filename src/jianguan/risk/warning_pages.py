@@ -114,7 +114,6 @@ def _rule_context(db: SessionDep, code: str, user: Any) -> dict[str, Any]:
 @router.get("/risk/rules/{code}", response_class=HTMLResponse)
 def rule_page(request: Request, code: str, db: SessionDep, user: PageUser, days: int = 90) -> HTMLResponse:
     context = _rule_context(db, code, user)
-    test = None
     days = max(1, min(days, 366))
     spec = rules.validate(context["latest"].spec)
     result = warning_rules.backtest(db, rule=spec, end=today_shanghai(), days=days)

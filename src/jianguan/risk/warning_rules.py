@@ -29,6 +29,7 @@ from jianguan.entities.models import EntityLicence, RiskHistory
 from jianguan.inspections import workflow as iwf
 from jianguan.inspections.models import Finding, Inspection
 from jianguan.risk import evaluate, rules
+from jianguan.risk.credit_rules import day_start
 from jianguan.risk.models import FeedRecord, Incident, Reading, WarningRule
 from jianguan.risk.rules import RuleSpec
 
@@ -136,13 +137,10 @@ def _reach(active: Sequence[RuleSpec], origin: str) -> int:
     return max((lookback(r) for r in active if reads(r)), default=0)
 
 
-def _utc(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - dt.timedelta(hours=8)
-
-
 def _readings(db: Session, first: dt.date, last: dt.date) -> pl.DataFrame:
     stmt = (select(Reading.entity_id, Reading.metric, cast(Reading.measured_at, String), Reading.value)
-            .where(Reading.measured_at >= _utc(first), Reading.measured_at < _utc(last + dt.timedelta(days=1))))
+            .where(Reading.measured_at >= day_start(first),
+                   Reading.measured_at < day_start(last + dt.timedelta(days=1))))
     frame = select_frame(db, stmt, {"entity_id": pl.Int64, "metric": pl.Utf8, "measured_at": pl.Utf8,
                                     "value": pl.Float64})
     return frame.with_columns(pl.col("measured_at").str.slice(0, 19).str.replace("T", " ")

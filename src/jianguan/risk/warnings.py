@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from jianguan.audit import service as audit
@@ -250,8 +250,7 @@ def listing(db: Session, *, actor: User, state: str = "", level: str = "", rule_
     if rule_code:
         where.append(Warning.rule_code == rule_code)
     total = db.scalar(select(func.count()).select_from(Warning).where(*where)) or 0
-    order = func.coalesce(func.nullif(func.instr("redyellowblue", Warning.level), 0), 99) \
-        if db.get_bind().dialect.name == "sqlite" else func.strpos("redyellowblue", Warning.level)
+    order = case({"red": 0, "yellow": 1, "blue": 2}, value=Warning.level, else_=3)
     rows = db.scalars(select(Warning).where(*where).order_by(order, Warning.due_date, Warning.id.desc())
                       .offset(offset).limit(limit))
     return list(rows), total
