@@ -312,9 +312,8 @@ def test_check_works_on_a_frame_without_the_standard_columns(ctx: Context) -> No
 # --------------------------------------------------------------------------- duplicates, rates
 
 
-@pytest.mark.parametrize("seen", [Seen, set])
-def test_duplicates_are_found_within_and_across_slices(seen: type) -> None:
-    state = seen()
+def test_duplicates_are_found_within_and_across_slices() -> None:
+    state = Seen()
     problems = Problems()
     a, b = uscc.make_uscc("9", "1", "330106", "MA2H0001"), uscc.make_uscc("9", "1", "330106", "MA2H0002")
     first = pl.DataFrame({ROW: [2, 3, 4, 5], "uscc": [a, f" {a.lower()} ", "", None]})
@@ -325,13 +324,34 @@ def test_duplicates_are_found_within_and_across_slices(seen: type) -> None:
                                                            (8, "duplicate.file")]
 
 
-def test_seen_confirms_hash_matches_with_the_keys_themselves() -> None:
+def test_seen_remembers_keys_across_calls() -> None:
     seen = Seen()
     keys = [f"K{i:06d}" for i in range(30_000)]
-    assert seen.add(pl.Series(keys[:20_000])) == []
-    assert sorted(seen.add(pl.Series(keys[15_000:]))) == keys[15_000:20_000]
+    assert not seen.later(pl.Series(keys[:20_000])).any()
+    later = seen.later(pl.Series(keys[15_000:]))
+    assert later.arg_true().to_list() == list(range(5_000))
     assert len(seen) == 30_000
-    assert seen.add(pl.Series(["K000001", "new"])) == ["K000001"]
+    assert seen.later(pl.Series(["K000001", "new", "new"])).to_list() == [True, False, True]
+
+
+def _weak_hash(keys: pl.Series) -> pl.Series:
+    """A hash with many collisions (the key's last character), so the keys must decide."""
+    return keys.str.slice(-1).hash(seed=1) % 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="abcAB", min_size=1, max_size=3), max_size=12), min_size=1,
+                max_size=5))
+def test_seen_is_exact_even_when_keys_share_a_hash(slices: list[list[str]]) -> None:
+    for seen in (Seen(), Seen(hash=_weak_hash)):
+        met: set[str] = set()
+        for keys in slices:
+            expected = []
+            for key in keys:
+                expected.append(key in met)
+                met.add(key)
+            assert seen.later(pl.Series(keys, dtype=pl.String)).to_list() == expected
+        assert len(seen) == len(met)
 
 
 def test_rates_count_rows_per_dimension() -> None:

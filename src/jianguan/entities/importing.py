@@ -41,8 +41,8 @@ _LICENCE = pl.col("licence_number").str.strip_chars(PY_SPACE)
 # A natural person (no USCC) is keyed by the ID number: twice in a file is the same mistake as a USCC twice.
 _PERSON = pl.col("id_number").str.strip_chars(PY_SPACE)
 ALSO_UNIQUE = {
-    "licence_number": (pl.when(_LICENCE != "").then(
-        pl.col("licence_type").str.strip_chars(PY_SPACE).fill_null("") + "|" + _LICENCE), "duplicate.licence"),
+    "licence_number": (pl.when(_LICENCE != "").then(pl.col("licence_type").fill_null("") + "|" + _LICENCE),
+                       "duplicate.licence"),  # on the checked rows: licence_type is its code by then
     "id_number": (pl.when(pl.col("uscc").str.strip_chars(PY_SPACE).fill_null("") == "").then(_PERSON),
                   "duplicate.file"),
 }

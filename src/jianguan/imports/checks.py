@@ -41,6 +41,7 @@ from jianguan.imports.identifiers import (
     id_number_ok,
     id_number_stages,
     merge_stages,
+    plain_date_stages,
     real_dates,
     run_stages,
     stripped,
@@ -313,10 +314,11 @@ class _Typed:
     date: str = ""  # date: the Date when real
 
 
-def _typed(f: Field, src: str, p: str, ctx: Context) -> _Typed:
+def _typed(f: Field, src: str, p: str, ctx: Context, *, first: bool = False) -> _Typed:
+    """``first``: the program of the first pass, which may leave any unusual value in doubt."""
     s = pl.col(src)
     if f.type == "date":
-        stages, day = date_stages(src, p)
+        stages, day = plain_date_stages(src, p) if first else date_stages(src, p)
         flags = {f"{p}!date": pl.col(day).is_null()}
         if not f.future:
             flags[f"{p}!date.future"] = pl.col(day) > ctx.today
@@ -364,7 +366,7 @@ class _Plan:
     @classmethod
     def build(cls, todo: list[Field], ctx: Context) -> _Plan:
         typed = [f for f in todo if f.type in TYPED]
-        raw = [_typed(f, f.key, f"__{f.key}", ctx) for f in typed]
+        raw = [_typed(f, f.key, f"__{f.key}", ctx, first=True) for f in typed]
         first: Stages = []
         for program in raw:
             merge_stages(first, program.stages)
@@ -381,10 +383,8 @@ class _Plan:
             k = p.field.key
             if p.code:
                 out.append(pl.col(p.code).alias(k))
-            if p.date:
-                out += [pl.col(p.date).alias(f"__{k}:date"),
-                        pl.when(pl.col(p.date).is_not_null()).then(pl.col(k).str.slice(0, 10))
-                        .otherwise(pl.col(k)).alias(k)]
+            if p.date:  # a date the first pass accepts is written YYYY-MM-DD already
+                out.append(pl.col(p.date).alias(f"__{k}:date"))
         exact = [_typed(f, f"__{f.key}:s", f"__{f.key}", ctx) for f in typed]
         stages: Stages = [{f"__{f.key}:s": stripped(f.key) for f in typed}]
         exact_found: Found = []
@@ -422,7 +422,7 @@ def standard_checks(df: pl.DataFrame, fields: Iterable[Field], problems: Problem
     outputs = {s.name: s for s in work.select(plan.first_out).get_columns()}
     doubt = work.get_column("__doubt")
     if doubt.any():
-        _exact(work.filter(doubt), plan, problems, ctx, outputs, doubt.arg_true())
+        _exact(work, plan, problems, ctx, outputs, doubt.arg_true())
     for f in plan.lists:
         values, present = work.get_column(f.key), work.select(~blank(f.key)).to_series()
         codes = resolve_lists(values, ctx.lookup(f.domain), _resolver(ctx, f.domain))
@@ -436,9 +436,11 @@ def _resolver(ctx: Context, domain: str) -> Callable[[str], str | None]:
     return lambda v: ctx.domains.resolve(domain, v)
 
 
-def _exact(rows: pl.DataFrame, plan: _Plan, problems: Problems, ctx: Context, outputs: dict[str, pl.Series],
+def _exact(values: pl.DataFrame, plan: _Plan, problems: Problems, ctx: Context, outputs: dict[str, pl.Series],
            where: pl.Series) -> None:
-    """The exact checks of the rows in doubt (stripped values); their outputs replace the first pass's."""
+    """The exact checks of the rows in doubt (stripped values); their outputs replace the first pass's
+    (or, for a column the first pass leaves as it is, the values themselves)."""
+    rows = values[where]
     work = run_stages(rows.select(ROW, *(f.key for f in plan.typed)), plan.exact_stages)
     coded = [p for p in plan.exact if p.code]
     missed = work.select((pl.col(f"__{p.field.key}:s") != "") & pl.col(p.code).is_null() for p in coded)
@@ -457,77 +459,104 @@ def _exact(rows: pl.DataFrame, plan: _Plan, problems: Problems, ctx: Context, ou
         work = work.with_columns(patches)
     problems.add_many(work, plan.exact_found)
     for column in work.select(plan.exact_out).get_columns():
-        outputs[column.name] = outputs[column.name].scatter(where, column)
+        base = outputs[column.name] if column.name in outputs else values.get_column(column.name)
+        outputs[column.name] = base.scatter(where, column)
 
 
 class Seen:
-    """The keys of earlier slices, for ``duplicates``: their 64-bit hashes in sorted numpy levels (a
-    log-structured merge, so a slice is probed and added in O(k log n) with no Python object per
-    key), and the keys themselves to confirm a hash match — the answer is exact."""
+    """The keys met so far in a file, for ``duplicates``. Each key is kept once, with its 64-bit hash
+    in sorted numpy levels (a log-structured merge: a slice is probed and added in O(k log n), with
+    no Python object per key). Rows are told apart by hash, which is cheap; only rows whose hash
+    matches are compared by the keys themselves, so the answer is exact even when two keys share a
+    hash. ``hash``: the hash function (tests pass a weak one to force collisions)."""
 
-    def __init__(self) -> None:
-        self.levels: list[npt.NDArray[np.uint64]] = []
-        self.hashes: list[pl.Series] = []
-        self.keys: list[pl.Series] = []
+    def __init__(self, hash: Callable[[pl.Series], pl.Series] | None = None) -> None:
+        self._hash = hash or (lambda keys: keys.hash(seed=_SEED))
+        self.levels: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = []  # (hashes, positions)
+        self.chunks: list[pl.Series] = []  # the keys, in the order the positions count them
+        self.size = 0
 
     def __len__(self) -> int:
-        return sum(len(level) for level in self.levels)
+        return self.size
 
-    def add(self, keys: pl.Series) -> list[str]:
-        """Remember ``keys`` (distinct); return those an earlier slice had already."""
+    def later(self, keys: pl.Series) -> pl.Series:
+        """True for each key a row before it had (above it in ``keys``, or in an earlier call);
+        remembers the keys."""
+        n = keys.len()
+        later = np.zeros(n, dtype=bool)
+        if n == 0:
+            return pl.Series(later)
+        hashes = self._hash(keys).to_numpy()
+        order = np.argsort(hashes)  # one sort serves the slice, the probes and the new level
+        ordered = hashes[order]
+        same = ordered[1:] == ordered[:-1]
+        if same.any():  # rows sharing a hash in this call: the keys decide
+            shared = np.zeros(n, dtype=bool)
+            shared[1:] |= same
+            shared[:-1] |= same
+            rows = np.sort(order[shared])
+            later[rows] = (~keys.gather(rows).is_first_distinct()).to_numpy()
+        first = ~later[order]
+        rows, probes = order[first], ordered[first]
+        known = self._known(keys, rows, probes)
+        later[rows[known]] = True
+        fresh = np.zeros(n, dtype=bool)
+        fresh[rows[~known]] = True
+        self._remember(keys.filter(pl.Series(fresh)), probes[~known], np.cumsum(fresh)[rows[~known]] - 1)
+        return pl.Series(later)
+
+    def _known(self, keys: pl.Series, rows: npt.NDArray[np.int64], probes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+        """Which of ``keys[rows]`` (distinct; ``probes``, their hashes, sorted) are remembered already."""
+        known = np.zeros(len(rows), dtype=bool)
+        if not self.levels or len(rows) == 0:
+            return known
+        pairs_at: list[npt.NDArray[np.int64]] = []
+        pairs_pos: list[npt.NDArray[np.int64]] = []
+        for level, positions in self.levels:
+            lo = np.searchsorted(level, probes, side="left")
+            hit = np.flatnonzero(level[np.minimum(lo, len(level) - 1)] == probes)
+            if len(hit) == 0:
+                continue
+            hi = np.searchsorted(level, probes[hit], side="right")  # more than one only on a hash collision
+            count = hi - lo[hit]
+            starts = np.repeat(lo[hit] - np.cumsum(count) + count, count)
+            pairs_at.append(np.repeat(hit, count))
+            pairs_pos.append(positions[starts + np.arange(count.sum())])
+        if not pairs_at:
+            return known
+        at = np.concatenate(pairs_at)
+        stored = pl.concat(self.chunks, rechunk=False).gather(np.concatenate(pairs_pos))
+        same = (keys.gather(rows[at]) == stored).to_numpy()
+        known[at[same]] = True
+        return known
+
+    def _remember(self, keys: pl.Series, hashes: npt.NDArray[np.uint64], at: npt.NDArray[np.int64]) -> None:
+        """Add distinct new ``keys`` (in row order: gathering strings in hash order costs more than
+        all the rest) with their ``hashes`` (sorted) and where each one is in ``keys``."""
         if keys.len() == 0:
-            return []
-        hashes = keys.hash(seed=_SEED)
-        ordered = np.sort(hashes.to_numpy())  # sorted probes walk each level in order: cache-friendly
-        hit = np.zeros(len(ordered), dtype=bool)
-        for level in self.levels:
-            at = np.minimum(np.searchsorted(level, ordered), len(level) - 1)
-            hit |= level[at] == ordered
-        earlier: list[str] = []
-        fresh = keys
-        if hit.any():
-            maybe = pl.Series(ordered[hit], dtype=pl.UInt64).implode()
-            known = pl.concat(self.keys, rechunk=False).filter(pl.concat(self.hashes, rechunk=False).is_in(maybe))
-            candidates = keys.filter(hashes.is_in(maybe))
-            earlier = candidates.filter(candidates.is_in(known.implode())).to_list()
-            if earlier:
-                keep = ~keys.is_in(pl.Series(earlier, dtype=pl.String).implode())
-                fresh, hashes = keys.filter(keep), hashes.filter(keep)
-                ordered = np.sort(hashes.to_numpy())
-        self.keys.append(fresh)
-        self.hashes.append(hashes)
-        self.levels.append(ordered)
-        while len(self.levels) > 1 and len(self.levels[-1]) >= len(self.levels[-2]):
-            newer, older = self.levels.pop(), self.levels.pop()
+            return
+        self.levels.append((hashes, at + self.size))
+        self.chunks.append(keys)
+        self.size += keys.len()
+        while len(self.levels) > 1 and len(self.levels[-1][0]) >= len(self.levels[-2][0]):
+            (newer, new_at), (older, old_at) = self.levels.pop(), self.levels.pop()
             merged = np.concatenate([older, newer])
-            merged.sort(kind="stable")  # two sorted runs: a linear merge
-            self.levels.append(merged)
-        return earlier
+            order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
+            self.levels.append((merged[order], np.concatenate([old_at, new_at])[order]))
 
 
 _SEED = 20260401
 
 
-def duplicates(df: pl.DataFrame, key: str, seen: Seen | set[str], problems: Problems, *,
-               value: pl.Expr | None = None, code: str = "duplicate.file") -> None:
+def duplicates(df: pl.DataFrame, key: str, seen: Seen, problems: Problems, *, value: pl.Expr | None = None,
+               code: str = "duplicate.file") -> None:
     """Later occurrences of a key inside the file: within the slice, and against the keys of earlier
     slices in ``seen`` (keys trimmed and upper-cased; ``value``: the key made of several columns,
-    reported on column ``key``). Give a ``Seen()``; a plain ``set`` works too, at the cost of one
-    Python string per key."""
+    reported on column ``key``)."""
     made = stripped(key) if value is None else value.fill_null("")
-    keys = df.select(pl.col(ROW), made.str.to_uppercase().alias("k"))
-    distinct = keys.get_column("k").unique()
-    distinct = distinct.filter(distinct != "")
-    if isinstance(seen, Seen):
-        earlier = seen.add(distinct)
-    else:
-        values = distinct.to_list()
-        earlier = list(seen.intersection(values))
-        seen.update(values)
-    later = ~pl.col("k").is_first_distinct()
-    if earlier:
-        later = later | pl.col("k").is_in(pl.Series(earlier, dtype=pl.String).implode())
-    problems.add(keys, (pl.col("k") != "") & later, key, code)
+    keys = df.select(pl.col(ROW), made.str.to_uppercase().alias("k")).filter(pl.col("k") != "")
+    later = seen.later(keys.get_column("k"))
+    problems.add(keys.with_columns(later.alias("later")), pl.col("later"), key, code)
 
 
 def rates(problems: pl.DataFrame, total: int) -> dict[str, float]:

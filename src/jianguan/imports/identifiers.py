@@ -23,6 +23,7 @@ from jianguan.entities import uscc
 PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
             "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00)?$"  # an XLSX date cell reads as "YYYY-MM-DD 00:00:00"
+PLAIN_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ID_RE = r"^[0-9]{17}[0-9Xx]$"
 FIRST_DAY = dt.date(1, 1, 1)
 USCC_CHARSET_RE = "^[" + "".join(sorted(set(uscc.CHARSET))) + "]*$"
@@ -105,6 +106,14 @@ def date_stages(src: str, p: str) -> tuple[Stages, str]:
     judges the day, and year 0, which Python's ``date`` lacks, is excluded."""
     day = pl.col(src).str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     return [{f"{p}:date": pl.when(pl.col(src).str.contains(DATE_RE) & (day >= FIRST_DAY)).then(day)}], f"{p}:date"
+
+
+def plain_date_stages(src: str, p: str) -> tuple[Stages, str]:
+    """The first pass's date program: column ``p:date`` only for a value written exactly YYYY-MM-DD,
+    null for any other, which the exact program (``date_stages``) then judges. Parsing without the
+    cache and without the slice costs half as much, which matters when every row is parsed."""
+    day = pl.col(src).str.to_date("%Y-%m-%d", strict=False, cache=False)
+    return [{f"{p}:date": pl.when(pl.col(src).str.contains(PLAIN_DATE_RE) & (day >= FIRST_DAY)).then(day)}], f"{p}:date"
 
 
 def id_number_stages(src: str, p: str, today: dt.date) -> tuple[Stages, str]:
