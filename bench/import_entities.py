@@ -7,9 +7,11 @@ For each size it generates (once; cached in --cache, default $TMPDIR/jianguan-be
 with ``jianguan demo generate --bad-rate``, then runs each variant in its own process (so peak memory
 is its own) and reports seconds, rows/s, peak RSS and ratios:
 
-  ours            the pipeline's validation stage: pipeline.read_batches (slices of BATCH_ROWS rows)
-                  and, per slice, pipeline._check_slice = standard_checks + check + duplicates
-  ours-stream     the same checks over a streaming reader (scan_csv().collect_batches)
+  ours            the pipeline's validation stage as it runs in an import: pipeline.read_batches (one
+                  streaming scan, slices of BATCH_ROWS rows) and pipeline.checked_slices (the row
+                  checks, standard_checks + check, in worker threads a slice or two ahead; then, in
+                  file order, the duplicates)
+  ours-1thread    the same checks one slice at a time in one thread (pipeline._check_slice)
   pandera-pandas  the same checks as a pandera schema, pandas backend, over pandas read_csv chunks
   pandera-polars  the same checks as a pandera schema, polars backend, over the same slices as ours
   read_csv        bare polars.read_csv of the whole file, all columns as strings: the floor
@@ -36,7 +38,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("ours", "ours-stream", "pandera-pandas", "pandera-polars", "read_csv")
+VARIANTS = ("ours", "ours-1thread", "pandera-pandas", "pandera-polars", "read_csv")
 HERE = Path(__file__).resolve().parent
 
 
@@ -61,32 +63,17 @@ def context(today: dt.date, from_db: bool) -> Any:
         return Context.load(db, today=today)
 
 
-def numbered_slices(path: Path, stream: bool, workdir: Path) -> Any:
+def numbered_slices(path: Path, workdir: Path) -> Any:
     """Slices as the pipeline reads them (``__row`` = row in the file, labels renamed to keys)."""
-    import polars as pl
-
     from jianguan.entities import importing as module
     from jianguan.imports import pipeline
 
     aliases = {f.label: f.key for f in module.FIELDS}
-    if stream:  # the same encoding handling, then one streaming scan instead of a scan per slice
-        source = pipeline._utf8_copy(path, pipeline.detect_encoding(path), workdir)
-        batches = pl.scan_csv(source, infer_schema=False).collect_batches(chunk_size=pipeline.BATCH_ROWS)
-        parts: Any = (pipeline._numbered(part, start) for part, start in _starts(batches))
-    else:
-        parts = pipeline.read_batches(path, workdir, pipeline.BATCH_ROWS)
-    for part in parts:
+    for part in pipeline.read_batches(path, workdir, pipeline.BATCH_ROWS):
         yield part.rename({c: aliases[c] for c in part.columns if c in aliases and aliases[c] not in part.columns})
 
 
-def _starts(batches: Any) -> Any:
-    start = 0
-    for part in batches:
-        yield part, start
-        start += part.height
-
-
-def run_ours(path: Path, ctx: Any, stream: bool) -> tuple[int, set[tuple[int, str, str]]]:
+def run_ours(path: Path, ctx: Any, threads: bool) -> tuple[int, set[tuple[int, str, str]]]:
     import polars as pl
 
     from jianguan.entities import importing as module
@@ -96,10 +83,16 @@ def run_ours(path: Path, ctx: Any, stream: bool) -> tuple[int, set[tuple[int, st
     frames = []
     rows = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for part in numbered_slices(path, stream, Path(tmp)):
-            _mapped, found = pipeline._check_slice(None, module, part, ctx, seen, None)  # type: ignore[arg-type]
+        parts = numbered_slices(path, Path(tmp))
+        if threads:  # as the pipeline runs them: row checks in worker threads, a slice or two ahead
+            checked = ((mapped, found) for _, mapped, found in
+                       pipeline.checked_slices(None, module, parts, ctx, seen, None))  # type: ignore[arg-type]
+        else:  # one slice at a time in this thread
+            checked = (pipeline._check_slice(None, module, part, ctx, seen, None)  # type: ignore[arg-type]
+                       for part in parts)
+        for mapped, found in checked:
             frames.append(found.select(checks.ROW, "field", "code"))
-            rows += part.height
+            rows += mapped.height
     problems = pl.concat(frames)
     return rows, set(problems.iter_rows())
 
@@ -134,7 +127,7 @@ def run_pandera_polars(path: Path, ctx: Any) -> tuple[int, set[tuple[int, str, s
     found: set[tuple[int, str, str]] = set()
     rows = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for part in numbered_slices(path, True, Path(tmp)):
+        for part in numbered_slices(path, Path(tmp)):
             missing = [f.key for f in module.FIELDS if f.key not in part.columns]
             part = part.with_columns(pl.lit(None, pl.String).alias(k) for k in missing)
             found |= pandera_checks.polars_problems(schema, part)
@@ -152,8 +145,8 @@ def child(variant: str, path: Path, out: Path, today: dt.date, from_db: bool) ->
     sys.path.insert(0, str(HERE))
     ctx = context(today, from_db) if variant != "read_csv" else None
     started = time.perf_counter()
-    if variant in ("ours", "ours-stream"):
-        rows, found = run_ours(path, ctx, stream=variant == "ours-stream")
+    if variant in ("ours", "ours-1thread"):
+        rows, found = run_ours(path, ctx, threads=variant == "ours")
     elif variant == "pandera-pandas":
         rows, found = run_pandera_pandas(path, ctx)
     elif variant == "pandera-polars":
@@ -243,8 +236,8 @@ def main() -> None:
                 results[variant] = best
                 print(f"  {variant:15s} {best['seconds']:8.2f} s  {rows / best['seconds']:>12,.0f} rows/s  "
                       f"peak RSS {best['peak_rss_mb']:6.0f} MB  problems {best['problems']:,}", flush=True)
-        reference = results.get("ours") or results.get("ours-stream")
-        for variant in ("ours-stream", "pandera-pandas", "pandera-polars"):
+        reference = results.get("ours") or results.get("ours-1thread")
+        for variant in ("ours-1thread", "pandera-pandas", "pandera-polars"):
             if reference is not None and variant in results and results[variant] is not reference:
                 missing = reference["found"] - results[variant]["found"]
                 extra = results[variant]["found"] - reference["found"]
@@ -254,7 +247,7 @@ def main() -> None:
         if reference is not None:
             print("  all variants found the same (row, field, code) problems" if len(results) > 1 else "")
         ratios = {}
-        for ours in ("ours", "ours-stream"):
+        for ours in ("ours", "ours-1thread"):
             if ours not in results:
                 continue
             t = results[ours]["seconds"]

@@ -505,7 +505,8 @@ class Seen:
         self._remember(keys.filter(pl.Series(fresh)), probes[~known], np.cumsum(fresh)[rows[~known]] - 1)
         return pl.Series(later)
 
-    def _known(self, keys: pl.Series, rows: npt.NDArray[np.int64], probes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+    def _known(self, keys: pl.Series, rows: npt.NDArray[np.int64],
+               probes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
         """Which of ``keys[rows]`` (distinct; ``probes``, their hashes, sorted) are remembered already."""
         known = np.zeros(len(rows), dtype=bool)
         if not self.levels or len(rows) == 0:
