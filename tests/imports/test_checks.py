@@ -108,6 +108,47 @@ def test_without_a_region_list_no_division_warning_as_in_validate(values: list[s
         assert {c for c, hit in row.items() if hit} == {*expected.errors, *expected.warnings}, repr(value)
 
 
+@SETTINGS
+@given(USCC_VALUES)
+def test_a_clean_code_is_exactly_one_validate_passes_as_it_is(values: list[str]) -> None:
+    stages, column = checks.uscc_clean_stages("v", "u", REGIONS)
+    clean = checks.run_stages(pl.DataFrame({"v": values}, schema={"v": pl.String}), stages).get_column(column)
+    for value, verdict in zip(values, clean, strict=True):
+        result = uscc.validate(value, is_region=REGIONS.__contains__)
+        assert verdict == (value == value.strip() and not result.errors and not result.warnings), repr(value)
+
+
+def _entity_problems(row: dict[str, str | None]) -> set[tuple[str, str]]:
+    """What ``entities.check`` must report for one row, one value at a time (its docstring's rules)."""
+    code = (row["uscc"] or "").strip()
+    region = (row["region_code"] or "").strip()
+    if not code:
+        natural = row["kind"] == "natural_person" and bool((row["id_number"] or "").strip())
+        return set() if natural else {("uscc", "required")}
+    result = uscc.validate(code, is_region=REGIONS.__contains__)
+    found = {("uscc", c) for c in (*result.errors, *result.warnings)}
+    if not result.errors and region and code[2:4] != region[:2]:
+        found.add(("region_code", "uscc.region_mismatch"))
+    return found
+
+
+@SETTINGS
+@given(st.lists(st.fixed_dictionaries({
+    "uscc": st.none() | valid_usccs() | mutated(valid_usccs()),
+    "region_code": st.none() | st.sampled_from(["330106", " 330106", "3", "", "110101 ", "\u300032", "33", "320102",
+                                                "3X"]),
+    "kind": st.sampled_from(["enterprise", "natural_person"]),
+    "id_number": st.none() | st.sampled_from(["", " ", "110101199003078515"]),
+}), max_size=30))
+def test_the_two_pass_entity_check_reports_what_the_per_row_rules_say(rows: list[dict[str, str | None]]) -> None:
+    ctx = Context.from_package(today=TODAY)
+    ctx = Context(today=TODAY, domains=ctx.domains, regions=REGIONS, industries=ctx.industries, agencies={})
+    problems = Problems()
+    entities.check(frame(rows), problems, ctx)
+    found = {(r[ROW], r["field"], r["code"]) for r in problems.frame().iter_rows(named=True)}
+    assert found == {(i + 2, f, c) for i, row in enumerate(rows) for f, c in _entity_problems(row)}
+
+
 def test_generated_province_codes_pass_the_columnar_uscc_check(ctx: Context) -> None:
     from jianguan.synth import province as synth
 

@@ -27,6 +27,7 @@ from jianguan.imports.checks import (
     merge_stages,
     run_stages,
     stripped,
+    uscc_clean_stages,
     uscc_stages,
 )
 
@@ -81,21 +82,44 @@ def check(df: pl.DataFrame, problems: Problems, ctx: Context) -> None:
     """USCC (errors reject, warnings flag), the natural-person key, USCC-vs-region, date order.
 
     Columnar: ``checks.uscc_stages`` is ``uscc.validate`` (with the GB/T 2260 division lookup) as
-    column expressions; the mismatch with ``region_code`` is only reported for a well-formed code."""
-    stages, found = ctx.memo(("entities.check", tuple(df.columns)), lambda: _plan(set(df.columns), ctx))
-    problems.add_many(run_stages(df, stages), found)
+    column expressions; the mismatch with ``region_code`` is only reported for a well-formed code.
+    Two passes, as in ``standard_checks``: a code that is clean as it is (``uscc_clean_stages``) and
+    agrees with region_code as it is has nothing to report; only the other rows go through the exact
+    program."""
+    first, always, exact, found = ctx.memo(("entities.check", tuple(df.columns)), lambda: _plan(set(df.columns), ctx))
+    work = run_stages(df, first)
+    problems.add_many(work, always)
+    doubt = work.get_column("__doubt")
+    if doubt.any():
+        problems.add_many(run_stages(df.filter(doubt), exact), found)
 
 
-def _plan(columns: set[str], ctx: Context) -> tuple[Stages, Found]:
-    """The expressions of ``check`` for a slice with these columns (built once per import)."""
-    stages: Stages = [{"__uscc:s": stripped("uscc")}]
-    more, flags = uscc_stages("__uscc:s", "__uscc", ctx.regions)
-    merge_stages(stages, more, at=1)
+def _plan(columns: set[str], ctx: Context) -> tuple[Stages, Found, Stages, Found]:
+    """The expressions of ``check`` for a slice with these columns (built once per import): the
+    first pass and what it finds on every row (the date order), then the exact program of the rows
+    in doubt and what it finds."""
+    first, clean = uscc_clean_stages("uscc", "__uscc", ctx.regions)
+    always: Found = []
     dates = [k for k in ("established_on", "closed_on") if k in columns]
     for k in dates:  # standard_checks leaves __<key>:date; computed here when called on its own
         if f"__{k}:date" not in columns:
-            stages[0][f"__{k}:s"] = stripped(k)
-            merge_stages(stages, date_stages(f"__{k}:s", f"__{k}")[0], at=1)
+            first[0][f"__{k}:s"] = stripped(k)
+            merge_stages(first, date_stages(f"__{k}:s", f"__{k}")[0], at=1)
+    if len(dates) == 2:
+        always.append((pl.col("__closed_on:date") < pl.col("__established_on:date"), "closed_on", "dates.order",
+                       ERROR, {}))
+    doubt = ~pl.col(clean)
+    if "region_code" in columns:  # agreeing as they are, they agree once stripped (a clean code has no spaces)
+        region, code = pl.col("__region:b"), pl.col("__uscc:b")
+        first[0]["__region:b"] = pl.col("region_code").cast(pl.Binary).bin.slice(0, 2).bin.reinterpret(
+            dtype=pl.Array(pl.UInt8, 2))
+        agree = (code.arr.get(2) == region.arr.get(0)) & (code.arr.get(3) == region.arr.get(1))
+        doubt = doubt | ~agree.fill_null(pl.col("region_code").is_null())
+    first.append({"__doubt": doubt})
+
+    exact: Stages = [{"__uscc:s": stripped("uscc")}]
+    more, flags = uscc_stages("__uscc:s", "__uscc", ctx.regions)
+    merge_stages(exact, more, at=1)
     has = pl.col("__uscc:s") != ""
     found: Found = [(has & pl.col(flags[code]), "uscc", code, ERROR if code in uscc.ERRORS else WARNING, {})
                     for code in (*uscc.ERRORS, *uscc.WARNINGS) if code in flags]
@@ -107,10 +131,7 @@ def _plan(columns: set[str], ctx: Context) -> tuple[Stages, Found]:
         region = pl.col("region_code").str.strip_chars(PY_SPACE)
         other = (region != "") & (pl.col("__uscc:s").str.slice(2, 2) != region.str.slice(0, 2))
         found.append((has & sound & other, "region_code", "uscc.region_mismatch", WARNING, {}))
-    if len(dates) == 2:
-        found.append((pl.col("__closed_on:date") < pl.col("__established_on:date"), "closed_on", "dates.order",
-                      ERROR, {}))
-    return stages, found
+    return first, always, exact, found
 
 
 def existing_keys(db: Session, keys: Sequence[str]) -> set[str]:

@@ -45,6 +45,7 @@ from jianguan.imports.identifiers import (
     real_dates,
     run_stages,
     stripped,
+    uscc_clean_stages,
     uscc_flags,
     uscc_stages,
     ymd,
@@ -87,6 +88,7 @@ __all__ = [  # with the identifier checks, which the import kinds take from here
     "run_stages",
     "standard_checks",
     "stripped",
+    "uscc_clean_stages",
     "uscc_flags",
     "uscc_stages",
     "ymd",
@@ -464,20 +466,25 @@ def _exact(values: pl.DataFrame, plan: _Plan, problems: Problems, ctx: Context, 
 
 
 class Seen:
-    """The keys met so far in a file, for ``duplicates``. Each key is kept once, with its 64-bit hash
-    in sorted numpy levels (a log-structured merge: a slice is probed and added in O(k log n), with
-    no Python object per key). Rows are told apart by hash, which is cheap; only rows whose hash
-    matches are compared by the keys themselves, so the answer is exact even when two keys share a
-    hash. ``hash``: the hash function (tests pass a weak one to force collisions)."""
+    """The keys met so far in a file, for ``duplicates``. Each key is kept once; its hash and where
+    it is kept are packed into one 64-bit number (the hash's top ``64 - POSITION_BITS`` bits, then
+    the position), held in sorted numpy levels — a log-structured merge, so a slice is probed and
+    added in O(k log n) with no Python object per key, and merging two levels is one sort of two
+    sorted runs. Rows are told apart by hash, which is cheap; only rows whose hash matches are
+    compared by the keys themselves, so the answer is exact even when two keys share a hash.
+    ``hash``: the hash function (tests pass a weak one to force collisions)."""
+
+    POSITION_BITS = 28  # up to 268 million keys in one file
 
     def __init__(self, hash: Callable[[pl.Series], pl.Series] | None = None) -> None:
         self._hash = hash or (lambda keys: keys.hash(seed=_SEED))
-        self.levels: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = []  # (hashes, positions)
-        self.chunks: list[pl.Series] = []  # the keys, in the order the positions count them
-        self.size = 0
+        self.levels: list[npt.NDArray[np.uint64]] = []  # sorted (hash prefix << POSITION_BITS) | position
+        self.chunks: list[pl.Series] = []  # the slices' keys, in the order the positions count them
+        self.size = 0  # keys in the chunks
 
     def __len__(self) -> int:
-        return self.size
+        """How many distinct keys are kept."""
+        return sum(len(level) for level in self.levels)
 
     def later(self, keys: pl.Series) -> pl.Series:
         """True for each key a row before it had (above it in ``keys``, or in an earlier call);
@@ -497,53 +504,55 @@ class Seen:
             rows = np.sort(order[shared])
             later[rows] = (~keys.gather(rows).is_first_distinct()).to_numpy()
         first = ~later[order]
-        rows, probes = order[first], ordered[first]
-        known = self._known(keys, rows, probes)
+        rows, prefixes = order[first], ordered[first] >> np.uint64(self.POSITION_BITS)
+        known = self._known(keys, rows, prefixes)
         later[rows[known]] = True
-        fresh = np.zeros(n, dtype=bool)
-        fresh[rows[~known]] = True
-        self._remember(keys.filter(pl.Series(fresh)), probes[~known], np.cumsum(fresh)[rows[~known]] - 1)
+        self._remember(keys, prefixes[~known], rows[~known])
         return pl.Series(later)
 
-    def _known(self, keys: pl.Series, rows: npt.NDArray[np.int64],
-               probes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
-        """Which of ``keys[rows]`` (distinct; ``probes``, their hashes, sorted) are remembered already."""
+    def _known(self, keys: pl.Series, rows: npt.NDArray[np.intp],
+               prefixes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+        """Which of ``keys[rows]`` (distinct; ``prefixes``, their hash prefixes, sorted) are kept already."""
         known = np.zeros(len(rows), dtype=bool)
         if not self.levels or len(rows) == 0:
             return known
-        pairs_at: list[npt.NDArray[np.int64]] = []
-        pairs_pos: list[npt.NDArray[np.int64]] = []
-        for level, positions in self.levels:
-            lo = np.searchsorted(level, probes, side="left")
-            hit = np.flatnonzero(level[np.minimum(lo, len(level) - 1)] == probes)
+        shift, mask = np.uint64(self.POSITION_BITS), np.uint64((1 << self.POSITION_BITS) - 1)
+        low, high = prefixes << shift, (prefixes << shift) | mask
+        pairs_at: list[npt.NDArray[np.intp]] = []
+        pairs_pos: list[npt.NDArray[np.uint64]] = []
+        for level in self.levels:
+            lo = np.searchsorted(level, low, side="left")
+            hit = np.flatnonzero(level[np.minimum(lo, len(level) - 1)] >> shift == prefixes)
             if len(hit) == 0:
                 continue
-            hi = np.searchsorted(level, probes[hit], side="right")  # more than one only on a hash collision
-            count = hi - lo[hit]
+            count = np.searchsorted(level, high[hit], side="right") - lo[hit]  # > 1: prefixes collide
             starts = np.repeat(lo[hit] - np.cumsum(count) + count, count)
             pairs_at.append(np.repeat(hit, count))
-            pairs_pos.append(positions[starts + np.arange(count.sum())])
+            pairs_pos.append(level[starts + np.arange(count.sum())] & mask)
         if not pairs_at:
             return known
         at = np.concatenate(pairs_at)
-        stored = pl.concat(self.chunks, rechunk=False).gather(np.concatenate(pairs_pos))
+        stored = pl.concat(self.chunks, rechunk=False).gather(np.concatenate(pairs_pos).astype(np.int64))
         same = (keys.gather(rows[at]) == stored).to_numpy()
         known[at[same]] = True
         return known
 
-    def _remember(self, keys: pl.Series, hashes: npt.NDArray[np.uint64], at: npt.NDArray[np.int64]) -> None:
-        """Add distinct new ``keys`` (in row order: gathering strings in hash order costs more than
-        all the rest) with their ``hashes`` (sorted) and where each one is in ``keys``."""
-        if keys.len() == 0:
+    def _remember(self, keys: pl.Series, prefixes: npt.NDArray[np.uint64], at: npt.NDArray[np.intp]) -> None:
+        """Keep the new keys ``keys[at]``, given their hash ``prefixes`` (sorted). The whole slice is
+        kept, in row order: taking the new keys out of it, or gathering them in hash order, costs
+        more than the memory of the few that are not new."""
+        if len(at) == 0:
             return
-        self.levels.append((hashes, at + self.size))
+        if self.size + keys.len() > 1 << self.POSITION_BITS:
+            raise ValueError(f"more than {1 << self.POSITION_BITS} keys")
+        self.levels.append((prefixes << np.uint64(self.POSITION_BITS)) | (at + self.size).astype(np.uint64))
         self.chunks.append(keys)
         self.size += keys.len()
-        while len(self.levels) > 1 and len(self.levels[-1][0]) >= len(self.levels[-2][0]):
-            (newer, new_at), (older, old_at) = self.levels.pop(), self.levels.pop()
+        while len(self.levels) > 1 and len(self.levels[-1]) >= len(self.levels[-2]):
+            newer, older = self.levels.pop(), self.levels.pop()
             merged = np.concatenate([older, newer])
-            order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
-            self.levels.append((merged[order], np.concatenate([old_at, new_at])[order]))
+            merged.sort(kind="stable")  # two sorted runs: a linear merge
+            self.levels.append(merged)
 
 
 _SEED = 20260401

@@ -35,6 +35,8 @@ ID_CHECK = "10X98765432"  # index Σ mod 11
 _USCC_VALUE = pl.Series("uscc_value", [uscc.VALUES.get(chr(b), 0) for b in range(256)], dtype=pl.Int32)
 _ORG_VALUE = pl.Series("org_value", [(b - 48 if chr(b).isdigit() else b - 55) if chr(b) in uscc.VALUES else 0
                                      for b in range(256)], dtype=pl.Int32)
+# Outside the character set: so negative that any weighted sum including it is negative.
+_USCC_MEMBER = pl.Series("uscc_member", [uscc.VALUES.get(chr(b), -(1 << 20)) for b in range(256)], dtype=pl.Int32)
 _CATEGORY_PAIRS = pl.Series("pairs", sorted(d + c for d, cs in uscc.CATEGORY_PAIRS.items() for c in cs)).implode()
 
 Stages = list[dict[str, pl.Expr]]
@@ -167,6 +169,37 @@ def uscc_stages(src: str, p: str, regions: Collection[str] | None) -> tuple[Stag
     columns = {"uscc.length": f"{p}:length", "uscc.charset": f"{p}:charset", "uscc.check": f"{p}:check",
                **{code: f"{p}:{code}" for code in uscc.WARNINGS if f"{p}:{code}" in third}}
     return [first, second, third], columns
+
+
+def uscc_clean_stages(src: str, p: str, regions: Collection[str] | None) -> tuple[Stages, str]:
+    """Stages computing column ``p:clean``: True where ``src``, as it is, is a code ``uscc.validate``
+    finds nothing wrong with (no error, no warning) and has no surrounding spaces — the first pass:
+    only the other rows need the exact program (``uscc_stages`` on the stripped value). Cheaper than
+    that program: no strip, and a character outside the set maps to a large negative value, so the
+    weighted sum of the check character also says whether every character is in the set. Also
+    ``p:b``, the code's bytes."""
+    b = f"{p}:b"
+    first: dict[str, pl.Expr] = {
+        b: _bytes(pl.col(src), 18),
+        f"{p}:pair": pl.col(src).str.slice(0, 2).is_in(_CATEGORY_PAIRS),
+    }
+    if regions is not None:
+        digits = sorted(r for r in regions if r.isascii() and r.isdigit())
+        first[f"{p}:region"] = pl.col(src).str.slice(2, 6).is_in(pl.Series(digits, dtype=pl.String).implode())
+    total = pl.sum_horizontal([pl.lit(_USCC_MEMBER).gather(pl.col(b).arr.get(i)) * w
+                               for i, w in enumerate(uscc.WEIGHTS[:17])])
+    org = pl.sum_horizontal([pl.lit(_ORG_VALUE).gather(pl.col(b).arr.get(8 + i)) * w
+                             for i, w in enumerate(uscc.ORG_WEIGHTS)])
+    org_check = 11 - pl.col(f"{p}:org") % 11
+    org_char = pl.when(org_check == 10).then(ord("X")).when(org_check == 11).then(ord("0")).otherwise(
+        org_check + ord("0"))
+    last = pl.col(f"{p}:last")
+    clean = ((pl.col(f"{p}:sum") >= 0) & (last >= 0) & ((31 - pl.col(f"{p}:sum") % 31) % 31 == last)
+             & pl.col(f"{p}:pair") & (org_char == pl.col(b).arr.get(16).cast(pl.Int32)))
+    if regions is not None:
+        clean = clean & pl.col(f"{p}:region")
+    second = {f"{p}:sum": total, f"{p}:org": org, f"{p}:last": pl.lit(_USCC_MEMBER).gather(pl.col(b).arr.get(17))}
+    return [first, second, {f"{p}:clean": clean.fill_null(False)}], f"{p}:clean"
 
 
 def uscc_flags(values: pl.Series, regions: Collection[str] | None = None) -> pl.DataFrame:
