@@ -288,7 +288,16 @@ def _fallback(values: pl.Series, mapped: pl.Series, present: pl.Series,
 def resolve_lists(values: pl.Series, lookup: Mapping[str, str], resolve: Callable[[str], str | None]) -> pl.Series:
     """';'-lists (full-width '；' too) → ';'-joined codes; null when any item is unknown; "" when the list
     has no item. Each distinct list is split once."""
+    return _lists(values, lookup, resolve)[0]
+
+
+def _lists(values: pl.Series, lookup: Mapping[str, str],
+           resolve: Callable[[str], str | None]) -> tuple[pl.Series, pl.Series]:
+    """(``resolve_lists``, whether each value is not blank): worked out once per distinct list and
+    gathered back through an Enum of the distinct lists (cheaper than hashing every row again)."""
     distinct = values.drop_nulls().unique()
+    if distinct.len() == 0:
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.String), pl.Series([False] * values.len())
     parts = (pl.DataFrame({"list": distinct})
              .with_columns(pl.col("list").str.replace_all("；", ";", literal=True).str.split(";").alias("part"))
              .explode("part")
@@ -298,7 +307,11 @@ def resolve_lists(values: pl.Series, lookup: Mapping[str, str], resolve: Callabl
         pl.when(pl.col("code").null_count() == 0).then(pl.col("code").str.join(";")).alias("codes"))
     mapping = dict.fromkeys(distinct.to_list(), "")
     mapping.update(zip(joined.get_column("list").to_list(), joined.get_column("codes").to_list(), strict=True))
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+    lists = pl.Enum(list(mapping))
+    at = values.cast(lists).to_physical()
+    codes = pl.Series(values.name, list(mapping.values()), dtype=pl.String).gather(at)
+    present = pl.Series([bool(v.strip()) for v in mapping], dtype=pl.Boolean).gather(at).fill_null(False)
+    return codes, present
 
 
 # --------------------------------------------------------------------------- the standard checks
@@ -335,7 +348,10 @@ def _typed(f: Field, src: str, p: str, ctx: Context, *, first: bool = False) -> 
         return _Typed(f, stages, {"id_number": bad})
     if f.type == "domain":
         code = f"{p}:code"
-        mapped = s.replace_strict(ctx.lookup(f.domain), default=None, return_dtype=pl.String)
+        lookup = ctx.lookup(f.domain)  # an Enum of the accepted values maps them: half the cost of replace_strict
+        values = pl.Enum(list(lookup)) if lookup else pl.Enum([""])
+        codes = pl.Series([lookup.get(v) for v in values.categories], dtype=pl.String)
+        mapped = pl.lit(codes).gather(s.cast(values, strict=False).to_physical())
         return _Typed(f, [{code: mapped}, {f"{p}!domain": pl.col(code).is_null()}], {"domain": f"{p}!domain"},
                       code=code)
     raise ValueError(f"unknown field type {f.type!r}")
@@ -426,8 +442,7 @@ def standard_checks(df: pl.DataFrame, fields: Iterable[Field], problems: Problem
     if doubt.any():
         _exact(work, plan, problems, ctx, outputs, doubt.arg_true())
     for f in plan.lists:
-        values, present = work.get_column(f.key), work.select(~blank(f.key)).to_series()
-        codes = resolve_lists(values, ctx.lookup(f.domain), _resolver(ctx, f.domain))
+        codes, present = _lists(work.get_column(f.key), ctx.lookup(f.domain), _resolver(ctx, f.domain))
         problems.add_many(pl.DataFrame({ROW: work.get_column(ROW), "bad": present & codes.is_null()}),
                           [(pl.col("bad"), f.key, "domain", ERROR, {"domain": f.domain})])
         outputs[f.key] = pl.select(pl.when(present).then(codes)).to_series().alias(f.key)
@@ -442,8 +457,7 @@ def _exact(values: pl.DataFrame, plan: _Plan, problems: Problems, ctx: Context, 
            where: pl.Series) -> None:
     """The exact checks of the rows in doubt (stripped values); their outputs replace the first pass's
     (or, for a column the first pass leaves as it is, the values themselves)."""
-    rows = values[where]
-    work = run_stages(rows.select(ROW, *(f.key for f in plan.typed)), plan.exact_stages)
+    work = run_stages(values.select(ROW, *(f.key for f in plan.typed)).gather(where), plan.exact_stages)
     coded = [p for p in plan.exact if p.code]
     missed = work.select((pl.col(f"__{p.field.key}:s") != "") & pl.col(p.code).is_null() for p in coded)
     patches: list[pl.Expr] = []
