@@ -77,9 +77,9 @@ def run_ours(path: Path, ctx: Any, threads: bool) -> tuple[int, set[tuple[int, s
     import polars as pl
 
     from jianguan.entities import importing as module
-    from jianguan.imports import checks, pipeline
+    from jianguan.imports import checks, duplicates, pipeline
 
-    seen: dict[str, checks.Seen] = defaultdict(checks.Seen)
+    seen: dict[str, duplicates.Seen] = defaultdict(duplicates.Seen)
     frames = []
     rows = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,8 +20,9 @@ from stdnum.cn import ric
 
 from jianguan.entities import importing as entities
 from jianguan.entities import uscc
-from jianguan.imports import checks
-from jianguan.imports.checks import ROW, Context, Problems, Seen
+from jianguan.imports import checks, duplicates
+from jianguan.imports.checks import ROW, Context, Problems
+from jianguan.imports.duplicates import Seen
 
 TODAY = dt.date(2026, 11, 23)
 REGIONS = frozenset({"330106", "330108", "110101", "320102", "330000", "3301X6"})
@@ -359,8 +360,8 @@ def test_duplicates_are_found_within_and_across_slices() -> None:
     a, b = uscc.make_uscc("9", "1", "330106", "MA2H0001"), uscc.make_uscc("9", "1", "330106", "MA2H0002")
     first = pl.DataFrame({ROW: [2, 3, 4, 5], "uscc": [a, f" {a.lower()} ", "", None]})
     second = pl.DataFrame({ROW: [6, 7, 8], "uscc": [b, a, b]})
-    checks.duplicates(first, "uscc", state, problems)
-    checks.duplicates(second, "uscc", state, problems)
+    duplicates.find(first, "uscc", state, problems)
+    duplicates.find(second, "uscc", state, problems)
     assert problems.frame().select(ROW, "code").rows() == [(3, "duplicate.file"), (7, "duplicate.file"),
                                                            (8, "duplicate.file")]
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from jianguan.config import get_settings
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_, gettext
-from jianguan.imports import checks
+from jianguan.imports import checks, duplicates
 from jianguan.imports.checks import ROW, Problems
 
 # Rows checked per slice: larger slices read faster and pay the per-slice costs of the checks less
@@ -240,16 +240,16 @@ def _check_rows(module: ModuleType, part: pl.DataFrame, ctx: checks.Context) -> 
 
 
 def _check_file(db: Session, module: ModuleType, part: pl.DataFrame, mapped: pl.DataFrame, problems: Problems,
-                seen: dict[str, checks.Seen], actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+                seen: dict[str, duplicates.Seen], actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(mapped rows, problems) of a slice (``part`` with every field): its own problems plus those
     that need the database or the slices before it (duplicates), which run in order in the calling
     thread."""
     fields: tuple[checks.Field, ...] = module.FIELDS
     if hasattr(module, "check_registry"):
         module.check_registry(db, mapped, problems)
-    checks.duplicates(part, module.KEY, seen[module.KEY], problems, value=getattr(module, "KEY_VALUE", None))
+    duplicates.find(part, module.KEY, seen[module.KEY], problems, value=getattr(module, "KEY_VALUE", None))
     for column, (value, code) in getattr(module, "ALSO_UNIQUE", {}).items():
-        checks.duplicates(mapped, column, seen[column], problems, value=value, code=code)
+        duplicates.find(mapped, column, seen[column], problems, value=value, code=code)
     scope = getattr(module, "out_of_scope", None)
     if scope is not None and actor is not None:
         outside = scope(db, mapped, actor)
@@ -258,13 +258,13 @@ def _check_file(db: Session, module: ModuleType, part: pl.DataFrame, mapped: pl.
 
 
 def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: checks.Context,
-                 seen: dict[str, checks.Seen], actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+                 seen: dict[str, duplicates.Seen], actor: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(mapped rows, problems) of one slice, all in the calling thread."""
     return _check_file(db, module, *_check_rows(module, part, ctx), seen, actor)
 
 
 def checked_slices(db: Session, module: ModuleType, parts: Iterator[pl.DataFrame], ctx: checks.Context,
-                   seen: dict[str, checks.Seen], actor: Any,
+                   seen: dict[str, duplicates.Seen], actor: Any,
                    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """(slice as read, mapped rows, problems) in file order. The row checks of the next slices run in worker
     threads while this thread reads the file and does the ordered part (Polars releases the GIL, and
@@ -318,7 +318,7 @@ def run(db: Session, path: Path, *, kind: str, actor: Any, source: str = "", as_
     tick("check", 0, total)
     frames: list[pl.DataFrame] = []
     shown: list[pl.DataFrame] = []
-    seen: dict[str, checks.Seen] = defaultdict(checks.Seen)
+    seen: dict[str, duplicates.Seen] = defaultdict(duplicates.Seen)
     pieces = 0
     # A first load into an empty registry: every key is new, no need to look each one up.
     empty = getattr(module, "registry_empty", None)
