@@ -244,6 +244,14 @@ def test_a_day_is_the_date_in_shanghai() -> None:
         workdays.local_date(dt.datetime(2026, 9, 30, 16, 30))
 
 
+@given(st.dates(D(2000, 1, 1), D(2100, 12, 31)))
+def test_a_day_begins_at_the_instant_whose_shanghai_date_it_is(day: dt.date) -> None:
+    start = workdays.day_start(day)
+    assert start.tzinfo is not None and start.utcoffset() == dt.timedelta(0)
+    assert workdays.local_date(start) == day
+    assert workdays.local_date(start - dt.timedelta(microseconds=1)) == day - dt.timedelta(days=1)
+
+
 def test_today_shanghai_follows_the_clock_in_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workdays, "utcnow", lambda: dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC))
     assert workdays.today_shanghai() == D(2027, 1, 1)

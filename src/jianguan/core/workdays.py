@@ -67,6 +67,12 @@ def local_date(instant: dt.datetime) -> dt.date:
     return instant.astimezone(SHANGHAI).date()
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The UTC instant a Shanghai day begins: windows of days over stored instants run from one to
+    another."""
+    return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)
+
+
 def today_shanghai() -> dt.date:
     """Today in Asia/Shanghai, whatever the server's own time zone."""
     return local_date(utcnow())

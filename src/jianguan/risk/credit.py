@@ -29,7 +29,7 @@ from jianguan.core.bulkload import one_of, select_frame
 from jianguan.core.errors import Conflict, Forbidden, IllegalTransition, Invalid, NotFound, check_version
 from jianguan.core.i18n import N_
 from jianguan.core.models import WorkflowEvent
-from jianguan.core.workdays import SHANGHAI, today_shanghai
+from jianguan.core.workdays import SHANGHAI, day_start, today_shanghai
 from jianguan.db import utcnow
 from jianguan.entities import service as entities
 from jianguan.entities.models import Entity
@@ -44,7 +44,7 @@ from jianguan.risk.credit_lists import (  # the service's public face
     joint_punishment,
 )
 from jianguan.risk.credit_models import ACCEPTED, PROPOSED, REJECTED, CreditProposal
-from jianguan.risk.credit_rules import EVENTS, RuleSet, day_start, months_back
+from jianguan.risk.credit_rules import EVENTS, RuleSet, months_back
 
 SOURCE = "credit_feedback"  # the credit history's source for an accepted proposal
 DECIDERS = (Role.leader, Role.agency_admin)

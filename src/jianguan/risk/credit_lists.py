@@ -21,12 +21,12 @@ from jianguan.core import exporting
 from jianguan.core.bulkload import one_of, select_frame
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
-from jianguan.core.workdays import today_shanghai
+from jianguan.core.workdays import day_start, today_shanghai
 from jianguan.entities.codes import FALLBACK
 from jianguan.entities.models import Entity, EntityTag
 from jianguan.inspections.models import Finding
 from jianguan.risk import credit_rules
-from jianguan.risk.credit_rules import day_start, months_back
+from jianguan.risk.credit_rules import months_back
 from jianguan.risk.models import FeedRecord
 
 TAX_CREDIT = "tax_credit"  # the feed kind of imported tax credit (纳税信用级别 A/B/M/C/D)

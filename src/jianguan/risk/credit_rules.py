@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jianguan.core.errors import Invalid, NotFound
 from jianguan.core.i18n import N_
-from jianguan.core.workdays import SHANGHAI
 from jianguan.entities.codes import FALLBACK
 from jianguan.reference import laws
 
@@ -253,8 +252,3 @@ def months_back(as_of: dt.date, months: int) -> dt.date:
     y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
     day = min(as_of.day, calendar.monthrange(y, m + 1)[1])
     return dt.date(y, m + 1, day) + dt.timedelta(days=1)
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The UTC instant a Shanghai day begins (windows over stored instants)."""
-    return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)

@@ -38,12 +38,12 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from jianguan.core.errors import Invalid
 from jianguan.core.i18n import N_
+from jianguan.core.workdays import day_start
 from jianguan.risk import rules as spec
 from jianguan.risk.rules import OUTCOMES, RuleSpec, label, unit
 
@@ -109,11 +109,6 @@ def frames(**given: Frame | None) -> Frames:
 # --------------------------------------------------------------------------- helpers
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    """The UTC instant a Beijing day begins."""
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(LOCAL)).astimezone(dt.UTC)
-
-
 def _local_day(column: str = "measured_at") -> pl.Expr:
     return pl.col(column).dt.convert_time_zone(LOCAL).dt.date()
 
@@ -163,8 +158,8 @@ def _threshold(rule: spec.ThresholdRule, f: Frames, first: dt.date, last: dt.dat
     high = p.op in ("gt", "ge")
     beyond = COMPARE[p.op](pl.col("value"), p.value)
     extreme = pl.col("value").max() if high else pl.col("value").min()
-    kept = [pl.col("metric") == p.metric, beyond, pl.col("measured_at") < _day_start(last + ONE_DAY)]
-    kept.append(pl.col("measured_at") >= _day_start(first) - dt.timedelta(hours=p.window_hours))
+    kept = [pl.col("metric") == p.metric, beyond, pl.col("measured_at") < day_start(last + ONE_DAY)]
+    kept.append(pl.col("measured_at") >= day_start(first) - dt.timedelta(hours=p.window_hours))
     rolled = (
         f.readings.filter(*kept)
         .select("entity_id", "measured_at", "value")
@@ -194,8 +189,8 @@ def _window_source(p: spec.WindowParams, since: dt.date, last: dt.date) -> tuple
         kept &= pl.col("outcome").eq(p.outcome) if p.outcome else True
         noun = spec.CATEGORIES.get(p.category or "", "") + label(name) + OUTCOMES.get(p.outcome or "", "")
         return origin, kept, p.label or noun, p.unit or unit(name)
-    kept = pl.col("metric").eq(name) & (pl.col("measured_at") >= _day_start(since))
-    kept &= pl.col("measured_at") < _day_start(last + ONE_DAY)
+    kept = pl.col("metric").eq(name) & (pl.col("measured_at") >= day_start(since))
+    kept &= pl.col("measured_at") < day_start(last + ONE_DAY)
     counted = p.agg == "count"
     return (
         origin,

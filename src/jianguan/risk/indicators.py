@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from jianguan.cases.models import Case
 from jianguan.collab.models import Complaint
 from jianguan.core.bulkload import one_of, select_frame
+from jianguan.core.workdays import day_start
 from jianguan.entities.models import Entity, EntityLicence, EntityTag
 from jianguan.inspections import workflow as iwf
 from jianguan.inspections.models import Finding, Inspection
@@ -35,13 +36,13 @@ def _days(as_of: dt.date, days: int) -> dt.date:
 
 
 def _start(as_of: dt.date, days: int) -> dt.datetime:
-    """The first instant of the window, in UTC (Asia/Shanghai midnight, 8 hours earlier)."""
-    first = _days(as_of, days)
-    return dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC) - dt.timedelta(hours=8)
+    """The first instant of the window, in UTC."""
+    return day_start(_days(as_of, days))
 
 
 def _end(as_of: dt.date) -> dt.datetime:
-    return dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC) + dt.timedelta(hours=16)
+    """The instant after the window: when the day after ``as_of`` begins."""
+    return day_start(as_of + dt.timedelta(days=1))
 
 
 Query = Callable[[dt.date, dict[str, Any]], Select[Any, Any]]

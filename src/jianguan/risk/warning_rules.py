@@ -25,11 +25,11 @@ from jianguan.collab.models import Complaint
 from jianguan.core.bulkload import select_frame
 from jianguan.core.errors import Forbidden, Invalid, NotFound
 from jianguan.core.i18n import N_
+from jianguan.core.workdays import day_start
 from jianguan.entities.models import EntityLicence, RiskHistory
 from jianguan.inspections import workflow as iwf
 from jianguan.inspections.models import Finding, Inspection
 from jianguan.risk import evaluate, rules
-from jianguan.risk.credit_rules import day_start
 from jianguan.risk.models import FeedRecord, Incident, Reading, WarningRule
 from jianguan.risk.rules import RuleSpec
 
