@@ -266,9 +266,10 @@ def _check_slice(db: Session, module: ModuleType, part: pl.DataFrame, ctx: check
 def checked_slices(db: Session, module: ModuleType, parts: Iterator[pl.DataFrame], ctx: checks.Context,
                    seen: dict[str, duplicates.Seen], actor: Any,
                    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
-    """(slice as read, mapped rows, problems) in file order. The row checks of the next slices run in worker
-    threads while this thread reads the file and does the ordered part (Polars releases the GIL, and
-    a single check expression keeps only one core busy): a third less wall time on two cores."""
+    """(slice as read, mapped rows, problems) in file order. The row checks of the next slices run in
+    worker threads while this thread reads the file and does the ordered part (Polars releases the
+    GIL, and a single check expression keeps only one core busy): a fifth less wall time on two
+    cores (docs/benchmarks.md)."""
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
