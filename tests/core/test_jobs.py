@@ -129,13 +129,15 @@ SLEEPER = textwrap.dedent(
     from pathlib import Path
     from jianguan.core.jobs import Job, run
 
-    out = Path(sys.argv[1])
+    out, release = Path(sys.argv[1]), Path(sys.argv[3])
     def work(db):
         with out.open("a") as fh:
             fh.write("ran\\n")
         Path(sys.argv[2]).write_text("started")
-        time.sleep(2)
-        return {"slept": 2}
+        deadline = time.monotonic() + 60
+        while not release.exists() and time.monotonic() < deadline:  # hold the lock until told
+            time.sleep(0.05)
+        return {"released": release.exists()}
 
     result = run(Job("test.sleeper", work))
     print(result.status, result.message)
@@ -146,7 +148,8 @@ SLEEPER = textwrap.dedent(
 def _spawn(script: Path, out: Path, flag: Path) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH", "")]))
-    return subprocess.Popen([sys.executable, str(script), str(out), str(flag)], env=env, text=True,
+    release = out.with_name("release")
+    return subprocess.Popen([sys.executable, str(script), str(out), str(flag), str(release)], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -174,12 +177,14 @@ def test_two_processes_never_run_the_same_job_at_once(fresh_db_url: str, tmp_pat
 
         with open(jobs.lock_path("test.sleeper"), "a") as fh, pytest.raises(BlockingIOError):
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # The first holds the lock until the second has finished, however slowly the second starts.
     second = _spawn(script, out, tmp_path / "second.started")
     second_out, second_err = second.communicate(timeout=120)
+    (tmp_path / "release").write_text("go")
     first_out, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     assert second.returncode == 0, second_err
-    assert first_out.strip() == "ok {\"slept\": 2}"
+    assert first_out.strip() == "ok {\"released\": true}"
     assert second_out.strip() == "skipped already running elsewhere"
     assert out.read_text() == "ran\n"  # exactly one of them did the work
     assert sorted(s for s, _ in runs("test.sleeper")) == ["ok", "skipped"]
