@@ -140,6 +140,18 @@ def id_number_stages(src: str, p: str, today: dt.date) -> tuple[Stages, str]:
     ], f"{p}:bad"
 
 
+def _known_division(src: str, regions: Collection[str]) -> pl.Expr:
+    """Positions 3–8 of the code are a division in ``regions`` (``validate`` asks only all-digit ones)."""
+    digits = sorted(r for r in regions if r.isascii() and r.isdigit())
+    return pl.col(src).str.slice(2, 6).is_in(pl.Series(digits, dtype=pl.String).implode())
+
+
+def _org_char(weighted: pl.Expr) -> pl.Expr:
+    """The GB 11714 check character (as its byte) of the organisation code's weighted sum."""
+    check = 11 - weighted % 11
+    return pl.when(check == 10).then(ord("X")).when(check == 11).then(ord("0")).otherwise(check + ord("0"))
+
+
 def uscc_stages(src: str, p: str, regions: Collection[str] | None) -> tuple[Stages, dict[str, str]]:
     """Stages computing one boolean column per ``uscc.validate`` error/warning code for the stripped
     column ``src``: the code → column name. Same order of decisions as ``validate``: a length or
@@ -152,14 +164,11 @@ def uscc_stages(src: str, p: str, regions: Collection[str] | None) -> tuple[Stag
         f"{p}:pair": pl.col(src).str.slice(0, 2).is_in(_CATEGORY_PAIRS),
     }
     if regions is not None:  # validate() asks is_region only of all-digit divisions
-        digits = sorted(r for r in regions if r.isascii() and r.isdigit())
-        first[f"{p}:region"] = pl.col(src).str.slice(2, 6).is_in(pl.Series(digits, dtype=pl.String).implode())
+        first[f"{p}:region"] = _known_division(src, regions)
     values = [pl.lit(_USCC_VALUE).gather(pl.col(b).arr.get(i)) for i in range(18)]
     org = [pl.lit(_ORG_VALUE).gather(pl.col(b).arr.get(8 + i)) for i in range(8)]
     total = pl.sum_horizontal([v * w for v, w in zip(values, uscc.WEIGHTS, strict=False)])
-    org_check = 11 - pl.sum_horizontal([v * w for v, w in zip(org, uscc.ORG_WEIGHTS, strict=True)]) % 11
-    org_char = pl.when(org_check == 10).then(ord("X")).when(org_check == 11).then(ord("0")).otherwise(
-        org_check + ord("0"))
+    org_char = _org_char(pl.sum_horizontal([v * w for v, w in zip(org, uscc.ORG_WEIGHTS, strict=True)]))
     formed = ~pl.col(f"{p}:length") & ~pl.col(f"{p}:charset")
     second = {
         f"{p}:formed": formed,
@@ -191,15 +200,12 @@ def uscc_clean_stages(src: str, p: str, regions: Collection[str] | None) -> tupl
         f"{p}:pair": pl.col(src).str.slice(0, 2).is_in(_CATEGORY_PAIRS),
     }
     if regions is not None:
-        digits = sorted(r for r in regions if r.isascii() and r.isdigit())
-        first[f"{p}:region"] = pl.col(src).str.slice(2, 6).is_in(pl.Series(digits, dtype=pl.String).implode())
+        first[f"{p}:region"] = _known_division(src, regions)
     total = pl.sum_horizontal([pl.lit(_USCC_MEMBER).gather(pl.col(b).arr.get(i)) * w
                                for i, w in enumerate(uscc.WEIGHTS[:17])])
     org = pl.sum_horizontal([pl.lit(_ORG_VALUE).gather(pl.col(b).arr.get(8 + i)) * w
                              for i, w in enumerate(uscc.ORG_WEIGHTS)])
-    org_check = 11 - pl.col(f"{p}:org") % 11
-    org_char = pl.when(org_check == 10).then(ord("X")).when(org_check == 11).then(ord("0")).otherwise(
-        org_check + ord("0"))
+    org_char = _org_char(pl.col(f"{p}:org"))
     last = pl.col(f"{p}:last")
     clean = ((pl.col(f"{p}:sum") >= 0) & (last >= 0) & ((31 - pl.col(f"{p}:sum") % 31) % 31 == last)
              & pl.col(f"{p}:pair") & (org_char == pl.col(b).arr.get(16).cast(pl.Int32)))
